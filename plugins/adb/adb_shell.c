@@ -1,0 +1,125 @@
+/* The shell service over an ADB stream, v2 or v1. */
+#include "plugins/adb/adb_shell.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "plugins/adb/adb_shell_protocol.h"
+
+struct df_adb_shell {
+  struct df_adb_stream *stream;
+  const struct df_adb_shell_callbacks *cbs;
+  void *userdata;
+  struct df_shell_decoder decoder;
+  bool v2;
+  int exit_code;
+  bool have_exit;
+};
+
+static void
+df_adb_shell_finish(struct df_adb_shell *sh, int status)
+{
+  const struct df_adb_shell_callbacks *cbs = sh->cbs;
+  void *userdata = sh->userdata;
+  int code = sh->have_exit ? sh->exit_code : -1;
+
+  free(sh);
+  cbs->on_done(userdata, status, code);
+}
+
+static int
+df_adb_shell_on_packet_data(void *ctx, uint8_t id, const uint8_t *data, size_t len)
+{
+  struct df_adb_shell *sh = ctx;
+
+  switch (id) {
+  case DF_SHELL_STDOUT:
+    if (len > 0) sh->cbs->on_stdout(sh->userdata, data, len);
+    break;
+  case DF_SHELL_STDERR:
+    if (len > 0) sh->cbs->on_stderr(sh->userdata, data, len);
+    break;
+  case DF_SHELL_EXIT:
+    if (len >= 1) {
+      sh->exit_code = data[0];
+      sh->have_exit = true;
+    }
+    break;
+  default:
+    break; /* the phone sends nothing else; ignore what we do not know */
+  }
+  return 0;
+}
+
+static void
+df_adb_shell_on_open(void *userdata, int status)
+{
+  if (status != DF_OK) df_adb_shell_finish(userdata, status);
+}
+
+static void
+df_adb_shell_on_data(void *userdata, const uint8_t *data, size_t len)
+{
+  struct df_adb_shell *sh = userdata;
+
+  if (sh->v2)
+    df_shell_decoder_feed(&sh->decoder, data, len, df_adb_shell_on_packet_data, sh);
+  else
+    sh->cbs->on_stdout(sh->userdata, data, len);
+}
+
+static void
+df_adb_shell_on_close(void *userdata, int status)
+{
+  struct df_adb_shell *sh = userdata;
+
+  /* Over v2 a stream that closes without an exit packet was cut short. */
+  if (status == DF_OK && sh->v2 && !sh->have_exit) status = DF_ECONNRESET;
+  df_adb_shell_finish(sh, status);
+}
+
+static const struct df_adb_stream_callbacks df_adb_shell_stream_cbs = {
+  .on_open = df_adb_shell_on_open,
+  .on_data = df_adb_shell_on_data,
+  .on_close = df_adb_shell_on_close,
+};
+
+int
+df_adb_shell_start(struct df_adb_conn *conn, const char *command,
+                   const struct df_adb_shell_callbacks *cbs, void *userdata,
+                   struct df_adb_shell **out)
+{
+  struct df_adb_shell *sh;
+  char *service;
+  int rc;
+
+  sh = calloc(1, sizeof(*sh));
+  if (sh == NULL) return DF_ENOMEM;
+  sh->cbs = cbs;
+  sh->userdata = userdata;
+  sh->v2 = df_adb_conn_has_feature(conn, "shell_v2");
+  df_shell_decoder_init(&sh->decoder);
+  /* "raw": no pty, so output bytes arrive as the command wrote them. */
+  if (asprintf(&service, sh->v2 ? "shell,v2,raw:%s" : "shell:%s", command) < 0) {
+    free(sh);
+    return DF_ENOMEM;
+  }
+  rc = df_adb_stream_open(conn, service, &df_adb_shell_stream_cbs, sh, &sh->stream);
+  free(service);
+  if (rc != DF_OK) {
+    free(sh);
+    return rc;
+  }
+  if (out != NULL) *out = sh;
+  return DF_OK;
+}
+
+void
+df_adb_shell_cancel(struct df_adb_shell *sh)
+{
+  df_adb_stream_close(sh->stream);
+  free(sh);
+}

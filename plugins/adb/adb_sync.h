@@ -1,0 +1,59 @@
+/* File transfer with the phone over ADB's sync service: stat, list, push
+ * and pull, streamed both ways in bounded memory (two buffers of the
+ * connection's max payload at most), with progress.
+ * One operation at a time per sync session; a pull writes LOCAL.partial and
+ * renames it only when the phone said DONE, so an interrupted pull never
+ * leaves a file that looks complete. If a function that takes a callback
+ * returns an error, the callback is never called. */
+#ifndef DF_ADB_SYNC_H
+#define DF_ADB_SYNC_H
+
+#include <stdint.h>
+
+#include "core/progress.h"
+#include "plugins/adb/adb_conn.h"
+#include "plugins/adb/adb_sync_protocol.h"
+
+struct df_adb_sync;
+
+typedef void (*df_adb_sync_ready_cb)(void *userdata, int status);
+typedef void (*df_adb_sync_stat_cb)(void *userdata, int status, const struct df_sync_stat *st);
+typedef void (*df_adb_sync_entry_cb)(void *userdata, const char *name,
+                                     const struct df_sync_stat *st);
+/* status 0 on success; else message holds the phone's FAIL text when the
+ * phone refused (status DF_EDEVFAIL), or "" for local errors. */
+typedef void (*df_adb_sync_done_cb)(void *userdata, int status, const char *message);
+
+/* Opens the "sync:" service; ready(0) when the phone accepted it. */
+int
+df_adb_sync_open(struct df_adb_conn *conn, df_adb_sync_ready_cb ready, void *userdata,
+                 struct df_adb_sync **out);
+
+/* STAT (or STA2 when the phone has stat_v2). */
+int
+df_adb_sync_stat(struct df_adb_sync *sync, const char *path, df_adb_sync_stat_cb cb,
+                 void *userdata);
+
+/* LIST: entry for each name (including "." and ".." as the phone sends
+ * them), then done. */
+int
+df_adb_sync_list(struct df_adb_sync *sync, const char *path, df_adb_sync_entry_cb entry,
+                 df_adb_sync_done_cb done, void *userdata);
+
+/* Pushes local_path to remote_path with the local file's mode and mtime.
+ * progress may be NULL. */
+int
+df_adb_sync_push(struct df_adb_sync *sync, const char *local_path, const char *remote_path,
+                 struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
+
+/* Pulls remote_path into local_path (through local_path.partial). */
+int
+df_adb_sync_pull(struct df_adb_sync *sync, const char *remote_path, const char *local_path,
+                 struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
+
+/* Sends QUIT and closes the stream; a pending operation is abandoned (its
+ * callback is not called; a pull's .partial file is removed). */
+void
+df_adb_sync_close(struct df_adb_sync *sync);
+
+#endif
