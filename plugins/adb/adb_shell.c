@@ -123,3 +123,74 @@ df_adb_shell_cancel(struct df_adb_shell *sh)
   df_adb_stream_close(sh->stream);
   free(sh);
 }
+
+/* ---- capture: the whole output of a short command ---- */
+
+struct df_adb_capture {
+  char *out, *err;
+  size_t out_len, err_len, max;
+  df_adb_capture_cb cb;
+  void *userdata;
+};
+
+static void
+df_adb_capture_append(struct df_adb_capture *c, char **buf, size_t *len, const uint8_t *data,
+                      size_t n)
+{
+  if (*len + n > c->max) n = c->max > *len ? c->max - *len : 0;
+  if (n == 0) return;
+  char *grown = realloc(*buf, *len + n + 1);
+  if (grown == NULL) return;
+  memcpy(grown + *len, data, n);
+  *len += n;
+  grown[*len] = '\0';
+  *buf = grown;
+}
+
+static void
+df_adb_capture_stdout(void *userdata, const uint8_t *data, size_t len)
+{
+  struct df_adb_capture *c = userdata;
+  df_adb_capture_append(c, &c->out, &c->out_len, data, len);
+}
+
+static void
+df_adb_capture_stderr(void *userdata, const uint8_t *data, size_t len)
+{
+  struct df_adb_capture *c = userdata;
+  df_adb_capture_append(c, &c->err, &c->err_len, data, len);
+}
+
+static void
+df_adb_capture_done(void *userdata, int status, int exit_code)
+{
+  struct df_adb_capture *c = userdata;
+
+  c->cb(c->userdata, status, exit_code, c->out != NULL ? c->out : "", c->out_len,
+        c->err != NULL ? c->err : "", c->err_len);
+  free(c->out);
+  free(c->err);
+  free(c);
+}
+
+static const struct df_adb_shell_callbacks df_adb_capture_cbs = {
+  .on_stdout = df_adb_capture_stdout,
+  .on_stderr = df_adb_capture_stderr,
+  .on_done = df_adb_capture_done,
+};
+
+int
+df_adb_shell_capture(struct df_adb_conn *conn, const char *command, size_t max_bytes,
+                     df_adb_capture_cb cb, void *userdata)
+{
+  struct df_adb_capture *c = calloc(1, sizeof(*c));
+  int rc;
+
+  if (c == NULL) return DF_ENOMEM;
+  c->max = max_bytes;
+  c->cb = cb;
+  c->userdata = userdata;
+  rc = df_adb_shell_start(conn, command, &df_adb_capture_cbs, c, NULL);
+  if (rc != DF_OK) free(c);
+  return rc;
+}

@@ -30,4 +30,15 @@ df_adb_shell_start(struct df_adb_conn *conn, const char *command,
 void
 df_adb_shell_cancel(struct df_adb_shell *sh);
 
+
+/* Runs command and gathers its output (up to max_bytes of each stream;
+ * more is dropped and *truncated set). cb gets NUL-terminated buffers that
+ * are freed after it returns. */
+typedef void (*df_adb_capture_cb)(void *userdata, int status, int exit_code, const char *out,
+                                  size_t out_len, const char *err, size_t err_len);
+
+int
+df_adb_shell_capture(struct df_adb_conn *conn, const char *command, size_t max_bytes,
+                     df_adb_capture_cb cb, void *userdata);
+
 #endif

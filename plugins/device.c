@@ -1,0 +1,384 @@
+/* Probing an endpoint for a phone, and the device's session afterwards. */
+#include "plugins/device.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/transport_tcp.h"
+#include "plugins/adb/adb_shell.h"
+
+static const char *const df_device_mode_names[] = {
+  [DF_DEVICE_OFFLINE] = "offline",
+  [DF_DEVICE_SYSTEM] = "system",
+  [DF_DEVICE_RECOVERY] = "recovery",
+  [DF_DEVICE_SIDELOAD] = "sideload",
+  [DF_DEVICE_BOOTLOADER] = "bootloader",
+  [DF_DEVICE_FASTBOOTD] = "fastbootd",
+  [DF_DEVICE_UNAUTHORIZED] = "unauthorized",
+};
+
+const char *
+df_device_mode_name(enum df_device_mode mode)
+{
+  if ((size_t)mode >= sizeof(df_device_mode_names) / sizeof(*df_device_mode_names))
+    return "unknown";
+  return df_device_mode_names[mode];
+}
+
+int
+df_device_mode_parse(const char *name, enum df_device_mode *mode)
+{
+  for (size_t i = 0; i < sizeof(df_device_mode_names) / sizeof(*df_device_mode_names); i++) {
+    if (strcmp(name, df_device_mode_names[i]) == 0) {
+      *mode = (enum df_device_mode)i;
+      return DF_OK;
+    }
+  }
+  return DF_EINVAL;
+}
+
+int
+df_endpoint_parse(const char *text, struct df_endpoint *ep)
+{
+  const char *rest = text, *colon;
+  char *end;
+  long port;
+  size_t hostlen;
+
+  memset(ep, 0, sizeof(*ep));
+  if (strncmp(text, "adb:", 4) == 0) {
+    ep->kind = DF_ENDPOINT_ADB;
+    rest = text + 4;
+  } else if (strncmp(text, "fastboot:", 9) == 0) {
+    ep->kind = DF_ENDPOINT_FASTBOOT;
+    rest = text + 9;
+  } else if (strncmp(text, "tcp:", 4) == 0) {
+    ep->kind = DF_ENDPOINT_FASTBOOT; /* fastboot -s tcp:HOST:PORT */
+    rest = text + 4;
+  }
+  colon = strrchr(rest, ':');
+  if (colon == NULL || colon == rest) return DF_EINVAL;
+  hostlen = (size_t)(colon - rest);
+  if (hostlen >= sizeof(ep->host)) return DF_ETOOBIG;
+  port = strtol(colon + 1, &end, 10);
+  if (*end != '\0' || port <= 0 || port > 65535) return DF_EINVAL;
+  memcpy(ep->host, rest, hostlen);
+  ep->host[hostlen] = '\0';
+  /* [::1]:5037 style */
+  if (ep->host[0] == '[' && ep->host[hostlen - 1] == ']') {
+    memmove(ep->host, ep->host + 1, hostlen - 2);
+    ep->host[hostlen - 2] = '\0';
+  }
+  ep->port = (int)port;
+  return DF_OK;
+}
+
+/* ---- the probe ---- */
+
+struct df_probe {
+  struct df_loop *loop;
+  struct df_endpoint ep;
+  const struct df_adb_keys *keys;
+  df_device_probe_cb cb;
+  void *userdata;
+  uv_timer_t timer;
+  struct df_device *dev;
+  bool trying_fastboot;
+  bool adb_answered; /* any ADB packet came back */
+  bool finished;
+  int fastboot_step;
+};
+
+static const struct df_transport_callbacks df_probe_no_cbs; /* set by the sessions */
+static void df_probe_try_fastboot(struct df_probe *p);
+
+static void
+df_probe_free(uv_handle_t *handle)
+{
+  free(handle->data);
+}
+
+static void
+df_probe_finish(struct df_probe *p, int status)
+{
+  struct df_device *dev = p->dev;
+
+  if (p->finished) return;
+  p->finished = true;
+  uv_timer_stop(&p->timer);
+  p->dev = NULL;
+  if (dev != NULL) dev->probing = NULL;
+  if (status != DF_OK && dev != NULL) {
+    df_device_close(dev);
+    dev = NULL;
+  }
+  p->cb(p->userdata, status, dev);
+  uv_close((uv_handle_t *)&p->timer, df_probe_free);
+}
+
+static void
+df_probe_on_timeout(uv_timer_t *timer)
+{
+  struct df_probe *p = timer->data;
+
+  if (!p->trying_fastboot && p->ep.kind == DF_ENDPOINT_ANY && !p->adb_answered) {
+    df_probe_try_fastboot(p);
+    return;
+  }
+  df_probe_finish(p, DF_ETIMEDOUT);
+}
+
+/* ---- ADB ---- */
+
+static void
+df_device_on_adb_serial(void *userdata, int status, int exit_code, const char *out,
+                        size_t out_len, const char *err, size_t err_len)
+{
+  struct df_probe *p = userdata;
+  struct df_device *dev = p->dev;
+  size_t n = out_len;
+
+  if (p->finished || dev == NULL) return;
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' ')) n--;
+  if (status == DF_OK && n > 0 && n < sizeof(dev->serial)) {
+    memcpy(dev->serial, out, n);
+    dev->serial[n] = '\0';
+  }
+  df_probe_finish(p, DF_OK);
+}
+
+static void
+df_device_adb_ready(void *userdata, const struct df_adb_banner *banner)
+{
+  struct df_device *dev = userdata;
+  struct df_probe *p = dev->probing;
+  int rc;
+
+  if (p == NULL) return; /* the user allowed the key after the probe */
+  p->adb_answered = true;
+  if (strcmp(banner->state, "recovery") == 0) dev->mode = DF_DEVICE_RECOVERY;
+  else if (strcmp(banner->state, "sideload") == 0) dev->mode = DF_DEVICE_SIDELOAD;
+  else dev->mode = DF_DEVICE_SYSTEM;
+  snprintf(dev->model, sizeof(dev->model), "%s", banner->model);
+  snprintf(dev->codename, sizeof(dev->codename), "%s", banner->device);
+  /* The banner has no serial over TCP: ask the phone. */
+  rc = df_adb_shell_capture(dev->adb, "getprop ro.serialno", 4096, df_device_on_adb_serial, p);
+  if (rc != DF_OK) df_probe_finish(p, DF_OK); /* keep host:port as the serial */
+}
+
+static void
+df_device_adb_unauthorized(void *userdata)
+{
+  struct df_device *dev = userdata;
+  struct df_probe *p = dev->probing;
+
+  if (p == NULL) return;
+  p->adb_answered = true;
+  p->dev->mode = DF_DEVICE_UNAUTHORIZED;
+  df_probe_finish(p, DF_OK);
+}
+
+static void
+df_device_adb_gone(void *userdata, int err)
+{
+  struct df_device *dev = userdata;
+  struct df_probe *p = dev->probing;
+
+  dev->adb = NULL; /* the connection frees itself */
+  if (p == NULL) {
+    dev->mode = DF_DEVICE_OFFLINE;
+    return;
+  }
+  if (!p->adb_answered && p->ep.kind == DF_ENDPOINT_ANY) {
+    df_probe_try_fastboot(p); /* closed at our CNXN: maybe fastboot */
+    return;
+  }
+  df_probe_finish(p, err);
+}
+
+static const struct df_adb_conn_callbacks df_device_adb_cbs = {
+  .on_ready = df_device_adb_ready,
+  .on_unauthorized = df_device_adb_unauthorized,
+  .on_gone = df_device_adb_gone,
+};
+
+static void
+df_probe_adb_connected(void *data, struct df_transport *t, int status)
+{
+  struct df_probe *p = data;
+  int rc;
+
+  if (p->finished) {
+    if (t != NULL) df_transport_close(t, NULL);
+    return;
+  }
+  if (status != DF_OK) {
+    df_probe_finish(p, status);
+    return;
+  }
+  snprintf(p->dev->transport, sizeof(p->dev->transport), "%s", t->description);
+  rc = df_adb_conn_start(t, p->keys, &df_device_adb_cbs, p->dev, &p->dev->adb);
+  if (rc != DF_OK) {
+    df_transport_close(t, NULL);
+    df_probe_finish(p, rc);
+  }
+}
+
+/* ---- fastboot ---- */
+
+static void df_probe_fastboot_next(struct df_probe *p);
+
+static void
+df_probe_fastboot_var(void *userdata, int status, const char *value)
+{
+  struct df_probe *p = userdata;
+  struct df_device *dev = p->dev;
+
+  if (p->finished || dev == NULL) return;
+  if (status == DF_OK) {
+    switch (p->fastboot_step) {
+    case 0: snprintf(dev->serial, sizeof(dev->serial), "%s", value); break;
+    case 1:
+      snprintf(dev->codename, sizeof(dev->codename), "%s", value);
+      snprintf(dev->model, sizeof(dev->model), "%s", value);
+      break;
+    case 2:
+      dev->mode = strcmp(value, "yes") == 0 ? DF_DEVICE_FASTBOOTD : DF_DEVICE_BOOTLOADER;
+      break;
+    }
+  } else if (status != DF_EDEVFAIL) {
+    df_probe_finish(p, status);
+    return;
+  }
+  p->fastboot_step++;
+  df_probe_fastboot_next(p);
+}
+
+static void
+df_probe_fastboot_next(struct df_probe *p)
+{
+  static const char *const vars[] = {"getvar:serialno", "getvar:product", "getvar:is-userspace"};
+  int rc;
+
+  if (p->fastboot_step >= 3) {
+    df_probe_finish(p, DF_OK);
+    return;
+  }
+  rc = df_fastboot_command(p->dev->fastboot, vars[p->fastboot_step], NULL,
+                           df_probe_fastboot_var, p);
+  if (rc != DF_OK) df_probe_finish(p, rc);
+}
+
+static void
+df_probe_fastboot_ready(void *userdata, int status)
+{
+  struct df_device *dev = userdata;
+  struct df_probe *p = dev->probing;
+
+  if (p == NULL) return;
+  if (status != DF_OK) {
+    df_probe_finish(p, status == DF_EEOF ? DF_EPROTO : status);
+    return;
+  }
+  p->dev->mode = DF_DEVICE_BOOTLOADER; /* until is-userspace says otherwise */
+  df_probe_fastboot_next(p);
+}
+
+static void
+df_probe_fastboot_gone(void *userdata, int err)
+{
+  struct df_device *dev = userdata;
+
+  /* The session stays allocated until df_device_close; it is just dead. */
+  if (dev->probing == NULL) dev->mode = DF_DEVICE_OFFLINE;
+}
+
+static void
+df_probe_fastboot_connected(void *data, struct df_transport *t, int status)
+{
+  struct df_probe *p = data;
+  int rc;
+
+  if (p->finished) {
+    if (t != NULL) df_transport_close(t, NULL);
+    return;
+  }
+  if (status != DF_OK) {
+    df_probe_finish(p, status);
+    return;
+  }
+  snprintf(p->dev->transport, sizeof(p->dev->transport), "%s", t->description);
+  rc = df_fastboot_start(p->loop, t, DF_FASTBOOT_LINK_TCP, df_probe_fastboot_ready,
+                         df_probe_fastboot_gone, p->dev, &p->dev->fastboot);
+  if (rc != DF_OK) {
+    df_transport_close(t, NULL);
+    df_probe_finish(p, rc);
+  }
+}
+
+static void
+df_probe_try_fastboot(struct df_probe *p)
+{
+  int rc;
+
+  p->trying_fastboot = true;
+  if (p->dev->adb != NULL) {
+    df_adb_conn_close(p->dev->adb);
+    p->dev->adb = NULL;
+  }
+  uv_timer_again(&p->timer);
+  rc = df_tcp_connect(p->loop, p->ep.host, p->ep.port, &df_probe_no_cbs, NULL,
+                      df_probe_fastboot_connected, p);
+  if (rc != DF_OK) df_probe_finish(p, rc);
+}
+
+int
+df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
+                const struct df_adb_keys *keys, unsigned timeout_ms,
+                df_device_probe_cb cb, void *userdata)
+{
+  struct df_probe *p = calloc(1, sizeof(*p));
+  int rc;
+
+  if (p == NULL) return DF_ENOMEM;
+  p->dev = calloc(1, sizeof(*p->dev));
+  if (p->dev == NULL) {
+    free(p);
+    return DF_ENOMEM;
+  }
+  p->loop = loop;
+  p->ep = *ep;
+  p->keys = keys;
+  p->cb = cb;
+  p->userdata = userdata;
+  p->dev->endpoint = *ep;
+  p->dev->probing = p;
+  snprintf(p->dev->serial, sizeof(p->dev->serial), "%s:%d", ep->host, ep->port);
+  if (ep->kind == DF_ENDPOINT_FASTBOOT) {
+    p->trying_fastboot = true;
+    rc = df_tcp_connect(loop, ep->host, ep->port, &df_probe_no_cbs, NULL,
+                        df_probe_fastboot_connected, p);
+  } else {
+    rc = df_tcp_connect(loop, ep->host, ep->port, &df_probe_no_cbs, NULL,
+                        df_probe_adb_connected, p);
+  }
+  if (rc != DF_OK) {
+    free(p->dev);
+    free(p);
+    return rc;
+  }
+  uv_timer_init(&loop->uv, &p->timer);
+  p->timer.data = p;
+  uv_timer_start(&p->timer, df_probe_on_timeout, timeout_ms, timeout_ms);
+  return DF_OK;
+}
+
+void
+df_device_close(struct df_device *dev)
+{
+  if (dev->adb != NULL) df_adb_conn_close(dev->adb);
+  if (dev->fastboot != NULL) df_fastboot_close(dev->fastboot);
+  free(dev);
+}
