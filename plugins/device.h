@@ -51,11 +51,11 @@ df_endpoint_parse(const char *text, struct df_endpoint *ep);
 
 /* A phone reached through one endpoint, with a live session. */
 struct df_device {
-  char serial[128];
+  char serial[272];      /* getprop ro.serialno, getvar serialno, or HOST:PORT */
   enum df_device_mode mode;
   char model[64];        /* ro.product.model, or fastboot's product */
   char codename[64];     /* ro.product.device / fastboot product */
-  char transport[128];   /* "tcp:127.0.0.1:40123" */
+  char transport[128];   /* "tcp:127.0.0.1:40123" (the transport's description) */
   struct df_endpoint endpoint;
   struct df_adb_conn *adb;      /* set in adb modes */
   struct df_fastboot *fastboot; /* set in fastboot modes */
