@@ -42,6 +42,7 @@ struct df_fastboot {
   /* download */
   struct df_fastboot_source src;
   struct df_progress *progress;
+  uint64_t progress_base;  /* what the progress showed when this download began */
   uint64_t sent;
   bool expecting_data;
   uint8_t *chunk[2];
@@ -60,7 +61,6 @@ df_fastboot_finish(struct df_fastboot *fb, int status, const char *message)
   void *ud = fb->userdata;
 
   uv_timer_stop(&fb->timer);
-  if (fb->progress != NULL && fb->expecting_data) df_progress_finish(fb->progress, status);
   fb->progress = NULL;
   fb->expecting_data = false;
   fb->done = NULL;
@@ -145,7 +145,7 @@ df_fastboot_chunk_written(void *req, int status)
     return;
   }
   fb->sent += len;
-  if (fb->progress != NULL) df_progress_update(fb->progress, fb->sent);
+  if (fb->progress != NULL) df_progress_update(fb->progress, fb->progress_base + fb->sent);
   if (fb->sent == fb->src.size) {
     fb->state = DF_FB_WAIT_REPLY; /* now the phone's OKAY or FAIL */
     df_fastboot_arm(fb);
@@ -421,7 +421,10 @@ df_fastboot_download(struct df_fastboot *fb, const struct df_fastboot_source *sr
     return rc;
   }
   fb->progress = progress;
-  if (progress != NULL) progress->total = src->size;
+  if (progress != NULL) {
+    fb->progress_base = progress->done;
+    if (progress->total == 0) progress->total = src->size;
+  }
   return DF_OK;
 }
 

@@ -50,7 +50,9 @@ df_fastboot_command(struct df_fastboot *fb, const char *command, df_fastboot_inf
                     df_fastboot_done_cb done, void *userdata);
 
 /* download:%08x, then the source's bytes, then the phone's OKAY or FAIL.
- * progress may be NULL. The source must give exactly size bytes. */
+ * The source must give exactly size bytes. progress may be NULL; it is
+ * advanced from where it stands (so several downloads can share one) and
+ * never finished here: its owner finishes it. */
 int
 df_fastboot_download(struct df_fastboot *fb, const struct df_fastboot_source *src,
                      struct df_progress *progress, df_fastboot_info_cb info,
