@@ -1,0 +1,50 @@
+/* Finding phones among endpoints: probe every endpoint at once and gather
+ * the devices that answer, merging the endpoints of one phone (same
+ * serial); and waiting for a given phone to come back in a given mode after
+ * a reboot, by probing again until it answers or time runs out.
+ * If a function that takes a callback returns an error, the callback is
+ * never called. */
+#ifndef DF_DEVICE_FIND_H
+#define DF_DEVICE_FIND_H
+
+#include "plugins/device.h"
+
+#define DF_DEVICE_FIND_MAX 64
+
+struct df_device_list {
+  struct df_device *devices[DF_DEVICE_FIND_MAX];
+  int count;
+  /* endpoints that gave no phone, and why (for "nothing found" messages) */
+  int errors[DF_DEVICE_FIND_MAX];
+  struct df_endpoint failed[DF_DEVICE_FIND_MAX];
+  int failed_count;
+};
+
+/* The list is the callback's to keep; free it with df_device_list_free. */
+typedef void (*df_device_find_cb)(void *userdata, struct df_device_list *list);
+
+int
+df_device_find(struct df_loop *loop, const struct df_endpoint *eps, int neps,
+               const struct df_adb_keys *keys, unsigned timeout_ms,
+               df_device_find_cb cb, void *userdata);
+
+void
+df_device_list_free(struct df_device_list *list);
+
+/* Takes a device out of the list (the caller owns it then). */
+struct df_device *
+df_device_list_take(struct df_device_list *list, int index);
+
+/* Waits until the phone with this serial answers on one of the endpoints
+ * in one of the modes in `modes` (a bit per enum df_device_mode), probing
+ * every interval_ms; status DF_ETIMEDOUT after timeout_ms. */
+typedef void (*df_device_wait_cb)(void *userdata, int status, struct df_device *dev);
+
+int
+df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
+               const struct df_adb_keys *keys, const char *serial, unsigned modes,
+               unsigned timeout_ms, df_device_wait_cb cb, void *userdata);
+
+#define DF_DEVICE_MODE_BIT(m) (1u << (m))
+
+#endif
