@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/transport_tcp.h"
+#include "core/usb.h"
 #include "plugins/adb/adb_shell.h"
 
 static const char *const df_device_mode_names[] = {
@@ -88,6 +89,7 @@ struct df_probe {
   bool trying_fastboot;
   bool adb_answered; /* any ADB packet came back */
   bool finished;
+  bool usb;
   int fastboot_step;
 };
 
@@ -310,7 +312,8 @@ df_probe_fastboot_connected(void *data, struct df_transport *t, int status)
     return;
   }
   snprintf(p->dev->transport, sizeof(p->dev->transport), "%s", t->description);
-  rc = df_fastboot_start(p->loop, t, DF_FASTBOOT_LINK_TCP, df_probe_fastboot_ready,
+  rc = df_fastboot_start(p->loop, t, p->usb ? DF_FASTBOOT_LINK_USB : DF_FASTBOOT_LINK_TCP,
+                         df_probe_fastboot_ready,
                          df_probe_fastboot_gone, p->dev, &p->dev->fastboot);
   if (rc != DF_OK) {
     df_transport_close(t, NULL);
@@ -334,19 +337,17 @@ df_probe_try_fastboot(struct df_probe *p)
   if (rc != DF_OK) df_probe_finish(p, rc);
 }
 
-int
-df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
-                const struct df_adb_keys *keys, unsigned timeout_ms,
-                df_device_probe_cb cb, void *userdata)
+static struct df_probe *
+df_probe_new(struct df_loop *loop, const struct df_endpoint *ep, const char *serial,
+             const struct df_adb_keys *keys, df_device_probe_cb cb, void *userdata)
 {
   struct df_probe *p = calloc(1, sizeof(*p));
-  int rc;
 
-  if (p == NULL) return DF_ENOMEM;
+  if (p == NULL) return NULL;
   p->dev = calloc(1, sizeof(*p->dev));
   if (p->dev == NULL) {
     free(p);
-    return DF_ENOMEM;
+    return NULL;
   }
   p->loop = loop;
   p->ep = *ep;
@@ -355,7 +356,30 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
   p->userdata = userdata;
   p->dev->endpoint = *ep;
   p->dev->probing = p;
-  snprintf(p->dev->serial, sizeof(p->dev->serial), "%s:%d", ep->host, ep->port);
+  snprintf(p->dev->serial, sizeof(p->dev->serial), "%s", serial);
+  return p;
+}
+
+static void
+df_probe_arm(struct df_probe *p, unsigned timeout_ms)
+{
+  uv_timer_init(&p->loop->uv, &p->timer);
+  p->timer.data = p;
+  uv_timer_start(&p->timer, df_probe_on_timeout, timeout_ms, timeout_ms);
+}
+
+int
+df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
+                const struct df_adb_keys *keys, unsigned timeout_ms,
+                df_device_probe_cb cb, void *userdata)
+{
+  char serial[272];
+  struct df_probe *p;
+  int rc;
+
+  snprintf(serial, sizeof(serial), "%s:%d", ep->host, ep->port);
+  p = df_probe_new(loop, ep, serial, keys, cb, userdata);
+  if (p == NULL) return DF_ENOMEM;
   if (ep->kind == DF_ENDPOINT_FASTBOOT) {
     p->trying_fastboot = true;
     rc = df_tcp_connect(loop, ep->host, ep->port, &df_probe_no_cbs, NULL,
@@ -369,9 +393,38 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
     free(p);
     return rc;
   }
-  uv_timer_init(&loop->uv, &p->timer);
-  p->timer.data = p;
-  uv_timer_start(&p->timer, df_probe_on_timeout, timeout_ms, timeout_ms);
+  df_probe_arm(p, timeout_ms);
+  return DF_OK;
+}
+
+int
+df_device_probe_usb(struct df_loop *loop, struct df_usb *usb,
+                    const struct df_usb_device_info *info, const struct df_adb_keys *keys,
+                    unsigned timeout_ms, df_device_probe_cb cb, void *userdata)
+{
+  struct df_endpoint ep = {0};
+  struct df_transport *t;
+  struct df_probe *p;
+  int rc;
+
+  ep.kind = info->kind == DF_USB_ADB ? DF_ENDPOINT_ADB : DF_ENDPOINT_FASTBOOT;
+  snprintf(ep.host, sizeof(ep.host), "usb:%s", info->port_path);
+  p = df_probe_new(loop, &ep, info->serial[0] != '\0' ? info->serial : ep.host, keys, cb,
+                   userdata);
+  if (p == NULL) return DF_ENOMEM;
+  p->usb = true;
+  p->trying_fastboot = ep.kind == DF_ENDPOINT_FASTBOOT;
+  rc = df_usb_open(usb, info, &df_probe_no_cbs, NULL, &t);
+  if (rc != DF_OK) {
+    free(p->dev);
+    free(p);
+    return rc;
+  }
+  df_probe_arm(p, timeout_ms);
+  if (p->trying_fastboot)
+    df_probe_fastboot_connected(p, t, DF_OK);
+  else
+    df_probe_adb_connected(p, t, DF_OK);
   return DF_OK;
 }
 

@@ -73,6 +73,18 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
                 const struct df_adb_keys *keys, unsigned timeout_ms,
                 df_device_probe_cb cb, void *userdata);
 
+/* The same for a USB interface that df_usb reported: opens it (errors of
+ * df_usb_open come back through cb, e.g. DF_EBUSY when Google's adb server
+ * holds it) and talks ADB or fastboot as its interface class says. The
+ * serial is the USB serial number until the phone tells its own. */
+struct df_usb;
+struct df_usb_device_info;
+
+int
+df_device_probe_usb(struct df_loop *loop, struct df_usb *usb,
+                    const struct df_usb_device_info *info, const struct df_adb_keys *keys,
+                    unsigned timeout_ms, df_device_probe_cb cb, void *userdata);
+
 /* Closes the device's session and frees it. */
 void
 df_device_close(struct df_device *dev);

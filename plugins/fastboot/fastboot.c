@@ -367,8 +367,9 @@ df_fastboot_start(struct df_loop *loop, struct df_transport *t, enum df_fastboot
     uv_close((uv_handle_t *)&fb->timer, df_fastboot_free);
     return rc;
   }
-  if (link == DF_FASTBOOT_LINK_USB) ready(userdata, DF_OK);
   *out = fb;
+  /* USB has no handshake: the session is ready now (ready may use *out). */
+  if (link == DF_FASTBOOT_LINK_USB) ready(userdata, DF_OK);
   return DF_OK;
 }
 
