@@ -10,6 +10,7 @@ packages=(
   umockdev libumockdev-dev
   adb fastboot android-sdk-libsparse-utils
   python3 zip unzip xxd
+  zlib1g-dev
 )
 
 missing=()
