@@ -78,6 +78,8 @@ df_endpoint_parse(const char *text, struct df_endpoint *ep)
 
 /* ---- the probe ---- */
 
+#define DF_PROBE_AUTH_GRACE_MS 1500
+
 struct df_probe {
   struct df_loop *loop;
   struct df_endpoint ep;
@@ -90,6 +92,7 @@ struct df_probe {
   bool adb_answered; /* any ADB packet came back */
   bool finished;
   bool usb;
+  bool unauthorized_grace; /* waiting briefly for the user to allow the key */
   int fastboot_step;
 };
 
@@ -125,6 +128,10 @@ df_probe_on_timeout(uv_timer_t *timer)
 {
   struct df_probe *p = timer->data;
 
+  if (p->unauthorized_grace) {
+    df_probe_finish(p, DF_OK); /* still unauthorized: say so */
+    return;
+  }
   if (!p->trying_fastboot && p->ep.kind == DF_ENDPOINT_ANY && !p->adb_answered) {
     df_probe_try_fastboot(p);
     return;
@@ -158,8 +165,12 @@ df_device_adb_ready(void *userdata, const struct df_adb_banner *banner)
   struct df_probe *p = dev->probing;
   int rc;
 
-  if (p == NULL) return; /* the user allowed the key after the probe */
+  if (p == NULL) {
+    dev->mode = DF_DEVICE_SYSTEM; /* the user allowed the key after the probe */
+    return;
+  }
   p->adb_answered = true;
+  p->unauthorized_grace = false;
   if (strcmp(banner->state, "recovery") == 0) dev->mode = DF_DEVICE_RECOVERY;
   else if (strcmp(banner->state, "sideload") == 0) dev->mode = DF_DEVICE_SIDELOAD;
   else dev->mode = DF_DEVICE_SYSTEM;
@@ -179,7 +190,11 @@ df_device_adb_unauthorized(void *userdata)
   if (p == NULL) return;
   p->adb_answered = true;
   p->dev->mode = DF_DEVICE_UNAUTHORIZED;
-  df_probe_finish(p, DF_OK);
+  /* The phone shows "Allow USB debugging?" now. Give it a moment: a phone
+   * that already trusts the key's owner, or a user quick on the button,
+   * answers with CNXN; otherwise the probe reports it unauthorized. */
+  p->unauthorized_grace = true;
+  uv_timer_start(&p->timer, df_probe_on_timeout, DF_PROBE_AUTH_GRACE_MS, 0);
 }
 
 static void

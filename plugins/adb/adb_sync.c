@@ -49,8 +49,15 @@ struct df_adb_sync {
   int cur;
   bool eof;
   bool done_queued;
-  bool writing;
   int local_error;
+  /* Writes to the stream, one at a time: the phone may answer a request
+   * before it acknowledges the WRTE that carried it, so the next request
+   * can find the stream still busy and waits in the one pending slot. */
+  bool writing;
+  bool writing_push;         /* the write in flight is a push buffer */
+  const uint8_t *pending;
+  size_t pending_len;
+  bool pending_push;
 };
 
 static void
@@ -76,6 +83,47 @@ df_adb_sync_end_op(struct df_adb_sync *sync, int status, const char *message)
   sync->op = DF_SYNC_OP_NONE;
   if (status != DF_OK) sync->broken = true;
   if (done != NULL) done(ud, status, message != NULL ? message : "");
+}
+
+/* ---- writes ---- */
+
+static void df_adb_sync_push_written(struct df_adb_sync *sync, int status);
+static void df_adb_sync_written(void *req, int status);
+
+static int
+df_adb_sync_write(struct df_adb_sync *sync, const void *data, size_t len, bool push_buffer)
+{
+  int rc;
+
+  if (sync->writing) {
+    if (sync->pending != NULL) return DF_EBUSY;
+    sync->pending = data;
+    sync->pending_len = len;
+    sync->pending_push = push_buffer;
+    return DF_OK;
+  }
+  rc = df_adb_stream_write(sync->stream, data, len, df_adb_sync_written, sync);
+  if (rc == DF_OK) {
+    sync->writing = true;
+    sync->writing_push = push_buffer;
+  }
+  return rc;
+}
+
+static void
+df_adb_sync_written(void *req, int status)
+{
+  struct df_adb_sync *sync = req;
+  bool was_push = sync->writing_push;
+
+  sync->writing = false;
+  if (sync->pending != NULL && status == DF_OK) {
+    const uint8_t *data = sync->pending;
+    sync->pending = NULL;
+    int rc = df_adb_sync_write(sync, data, sync->pending_len, sync->pending_push);
+    if (rc != DF_OK && sync->op != DF_SYNC_OP_NONE) df_adb_sync_end_op(sync, rc, "");
+  }
+  if (was_push) df_adb_sync_push_written(sync, status);
 }
 
 /* ---- decoder events ---- */
@@ -104,7 +152,7 @@ df_adb_sync_ev_stat(void *ctx, const struct df_sync_stat *st)
   sync->mtime = st->mtime;
   df_sync_decoder_expect(&sync->decoder, DF_SYNC_EXPECT_RECV);
   long n = df_sync_request_encode(sync->request, sizeof(sync->request), DF_SYNC_RECV, sync->remote);
-  int rc = df_adb_stream_write(sync->stream, sync->request, (size_t)n, NULL, NULL);
+  int rc = df_adb_sync_write(sync, sync->request, (size_t)n, false);
   if (rc != DF_OK) df_adb_sync_end_op(sync, rc, "");
 }
 
@@ -276,7 +324,7 @@ df_adb_sync_send_request(struct df_adb_sync *sync, uint32_t id, const char *path
     sync->op = DF_SYNC_OP_NONE;
     return (int)n;
   }
-  rc = df_adb_stream_write(sync->stream, sync->request, (size_t)n, NULL, NULL);
+  rc = df_adb_sync_write(sync, sync->request, (size_t)n, false);
   if (rc != DF_OK) sync->op = DF_SYNC_OP_NONE;
   return rc;
 }
@@ -344,19 +392,14 @@ df_adb_sync_fill(struct df_adb_sync *sync, int i, size_t start)
   return DF_OK;
 }
 
-static void df_adb_sync_push_written(void *req, int status);
-
 static void
 df_adb_sync_push_send(struct df_adb_sync *sync)
 {
   int i = sync->cur;
   int rc;
 
-  sync->writing = true;
-  rc = df_adb_stream_write(sync->stream, sync->buf[i], sync->buf_len[i],
-                           df_adb_sync_push_written, sync);
+  rc = df_adb_sync_write(sync, sync->buf[i], sync->buf_len[i], true);
   if (rc != DF_OK) {
-    sync->writing = false;
     df_adb_sync_end_op(sync, rc, "");
     return;
   }
@@ -370,12 +413,10 @@ df_adb_sync_push_send(struct df_adb_sync *sync)
 }
 
 static void
-df_adb_sync_push_written(void *req, int status)
+df_adb_sync_push_written(struct df_adb_sync *sync, int status)
 {
-  struct df_adb_sync *sync = req;
   size_t payload = sync->buf_len[sync->cur];
 
-  sync->writing = false;
   if (sync->op != DF_SYNC_OP_PUSH) return; /* ended already (FAIL arrived) */
   if (status != DF_OK) {
     df_adb_sync_end_op(sync, status, "");
