@@ -218,4 +218,67 @@ int df_sim_fastbootd_new(struct df_loop *loop, struct df_sim_phone *phone, int p
 void df_sim_fastbootd_set_enabled(struct df_sim_fastbootd *fb, bool enabled);
 void df_sim_fastbootd_free(struct df_sim_fastbootd *fb);
 
+/* ---- logical partition metadata (fastbootd_super.c) ---- */
+
+/* One partition of a super_empty.img's LP metadata (first metadata slot). */
+struct df_sim_lp_partition {
+  char name[37];      /* NUL-terminated, as in the table ("system_a") */
+  char group[37];     /* its group's name ("main_a", "default") */
+  uint64_t size;      /* bytes: sum of its extents (0 in a super_empty.img) */
+  uint32_t attributes;/* LP_PARTITION_ATTR_* (1: readonly) */
+};
+
+/* Reads the LP metadata of the file at path: a super_empty.img (geometry at
+ * offset 0, as liblp's WriteToImageFile makes it) or a raw super image
+ * (geometry at 4096). Checks magics and the SHA-256 checksums. *parts is
+ * malloc'd (the caller frees it; NULL when *count is 0). DF_ECORRUPT for
+ * anything that is not valid LP metadata, DF_EIO/DF_ENOENT for file errors.
+ * For df_sim_phone_update_super. */
+int df_sim_lp_read_partitions(const char *path, struct df_sim_lp_partition **parts,
+                              size_t *count);
+
+/* ---- lifecycle (sim_main.c and tests) ---- */
+
+struct df_sim_phone_options {
+  const char *state_dir;      /* required */
+  const char *model;          /* "vendor/model"; NULL: xiaomi/redmi-k70 (new phone) */
+  const char *devices_dir;    /* NULL: DF_SOURCE_DIR/devices */
+  const char *sim_dir;        /* NULL: DF_SOURCE_DIR/tests/sim (faults/, phone_default.lua) */
+  const char *serial;         /* NULL: keep the saved one, or make one */
+  const char *const *faults;  /* "NAME" or "NAME:SCENARIO" or "NAME:cause+cause" */
+  size_t nfaults;
+  int boot_ms;                /* silence of a reboot; 0: none */
+  enum df_sim_auth_policy auth;
+  bool rooted;                /* give the phone su (saved) */
+  bool read_only;             /* status: load only, never create, boot or save */
+};
+
+/* Creates the phone in state_dir on first use (from the model's devices/
+ * file) or loads it, installs the requested faults, and boots it into the
+ * mode it was in (faults decide). err gets a message a user can act on. */
+int df_sim_phone_open(const struct df_sim_phone_options *opts, struct df_sim_phone **out,
+                      char *err, size_t errlen);
+
+/* Gives the phone its loop and servers, so reboots run on timers and open
+ * and close the right port. Without a loop a reboot completes at once. */
+void df_sim_phone_attach(struct df_sim_phone *phone, struct df_loop *loop,
+                         struct df_sim_adbd *adbd, struct df_sim_fastbootd *fastbootd);
+
+/* Frees the phone. With a loop attached, its timer is closed first: run the
+ * loop (or df_loop_close) afterwards so the close completes. */
+void df_sim_phone_free(struct df_sim_phone *phone);
+
+/* The user holds a button combination ("fastboot", "recovery", "download",
+ * "safe-mode"): DF_EUNSUPPORTED if the model has none, else reboots. */
+int df_sim_phone_press(struct df_sim_phone *phone, const char *combo);
+
+/* The status object of `droidfix-sim status` (one JSON object and "\n"). */
+int df_sim_phone_status_json(struct df_sim_phone *phone, struct df_sim_buf *out);
+
+/* user_data_sha256 alone (hex, 65 bytes). */
+int df_sim_phone_user_data_sha256(struct df_sim_phone *phone, char hex[65]);
+
+/* Names of the faults active after the last boot, ',' separated. */
+void df_sim_phone_active_faults(const struct df_sim_phone *phone, char *out, size_t outlen);
+
 #endif
