@@ -43,7 +43,8 @@ struct df_fastboot {
   struct df_fastboot_source src;
   struct df_progress *progress;
   uint64_t progress_base;  /* what the progress showed when this download began */
-  uint64_t sent;
+  uint64_t sent;           /* bytes the transport has taken */
+  uint64_t filled;         /* bytes read from the source (one chunk ahead) */
   bool expecting_data;
   uint8_t *chunk[2];
   size_t chunk_len[2];
@@ -119,7 +120,7 @@ static void df_fastboot_send_chunk(struct df_fastboot *fb);
 static long
 df_fastboot_fill(struct df_fastboot *fb, int i)
 {
-  uint64_t left = fb->src.size - fb->sent;
+  uint64_t left = fb->src.size - fb->filled;
   size_t want = left < DF_FASTBOOT_CHUNK ? (size_t)left : DF_FASTBOOT_CHUNK;
   size_t have = 0;
 
@@ -130,6 +131,7 @@ df_fastboot_fill(struct df_fastboot *fb, int i)
     have += (size_t)n;
   }
   fb->chunk_len[i] = have;
+  fb->filled += have;
   return (long)have;
 }
 
@@ -171,7 +173,7 @@ df_fastboot_send_chunk(struct df_fastboot *fb)
     df_fastboot_finish(fb, rc, "");
     return;
   }
-  if (fb->sent + fb->chunk_len[fb->cur] < fb->src.size) {
+  if (fb->filled < fb->src.size) {
     n = df_fastboot_fill(fb, fb->cur ^ 1);
     if (n < 0) {
       /* The phone is waiting for bytes we cannot give: drop the link so it
@@ -415,6 +417,7 @@ df_fastboot_download(struct df_fastboot *fb, const struct df_fastboot_source *sr
   if (rc != DF_OK) return rc;
   fb->src = *src;
   fb->sent = 0;
+  fb->filled = 0;
   fb->expecting_data = true;
   rc = df_fastboot_begin(fb, command, info, done, userdata);
   if (rc != DF_OK) {

@@ -1,6 +1,6 @@
 /* The phone's /system/bin/sh, as far as repairs need it: words with '...',
  * "..." and backslash quoting; ';', '&&', '||' and '|'; redirections '>',
- * '>>', '2>', '2>&1'; `exit N`; `su -c` on a rooted phone; and the command
+ * '>>', '2>', '2>&1', '>&2'; `exit N`; `su -c` on a rooted phone; and the command
  * table. Messages follow mksh and toybox as Android ships them, e.g.
  * "/system/bin/sh: X: inaccessible or not found" with exit code 127 for an
  * unknown command (mksh's exec.c on Android). */
@@ -15,7 +15,7 @@
 
 /* ---- tokens ---- */
 
-enum tok_kind { T_WORD, T_SEMI, T_AND, T_OR, T_PIPE, T_GT, T_GTGT, T_ERR_GT, T_ERR_TO_OUT, T_END };
+enum tok_kind { T_WORD, T_SEMI, T_AND, T_OR, T_PIPE, T_GT, T_GTGT, T_ERR_GT, T_ERR_TO_OUT, T_OUT_TO_ERR, T_END };
 
 struct tok {
   enum tok_kind kind;
@@ -58,7 +58,8 @@ tokenize(const char *s, struct toks *t)
   for (;;) {
     char c = *s;
     if (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' ||
-        c == '>' || (c == '2' && !in_word && s[1] == '>')) {
+        c == '>' || (c == '2' && !in_word && s[1] == '>') ||
+        (c == '1' && !in_word && strncmp(s, "1>&2", 4) == 0)) {
       if (in_word) {
         toks_push(t, T_WORD, df_sim_strndup(w.data ? w.data : "", w.len));
         w.len = 0;
@@ -85,6 +86,9 @@ tokenize(const char *s, struct toks *t)
       } else if (c == '|') {
         toks_push(t, T_PIPE, NULL);
         s++;
+      } else if (strncmp(s, ">&2", 3) == 0 || strncmp(s, "1>&2", 4) == 0) {
+        toks_push(t, T_OUT_TO_ERR, NULL);
+        s += c == '1' ? 4 : 3;
       } else if (c == '>' && s[1] == '>') {
         toks_push(t, T_GTGT, NULL);
         s += 2;
@@ -433,6 +437,7 @@ struct simple {
   bool out_append;
   const char *err_path;
   bool err_to_out;
+  bool out_to_err; /* ">&2": stdout goes to stderr */
 };
 
 static int
@@ -464,6 +469,10 @@ run_simple(struct df_sim_sh *sh, struct simple *c, const char *in, size_t inlen,
   if (c->err_to_out) {
     df_sim_buf_append(&mine.out, mine.err.data, mine.err.len);
     mine.err.len = 0;
+  }
+  if (c->out_to_err) {
+    df_sim_buf_append(&mine.err, mine.out.data, mine.out.len);
+    mine.out.len = 0;
   }
   if (c->err_path) {
     if (strcmp(c->err_path, "/dev/null") != 0) {
@@ -514,6 +523,9 @@ parse_simple(struct toks *t, size_t *i, struct simple *c)
       *i += 2;
     } else if (k->kind == T_ERR_TO_OUT) {
       c->err_to_out = true;
+      (*i)++;
+    } else if (k->kind == T_OUT_TO_ERR) {
+      c->out_to_err = true;
       (*i)++;
     } else {
       break;
