@@ -58,4 +58,34 @@ df_progress_eta(const struct df_progress *p, uint64_t now_ns);
 void
 df_format_bytes(uint64_t bytes, char *out, size_t outlen);
 
+/* ---- Additions for explicit streams and clocks (tests, and callers that
+ * must keep stdout for one JSON result) ---- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t
+df_progress_now_ns(void);
+
+/* Like df_progress_start, with the style and stream given and the clock read
+ * by the caller. DF_PROGRESS_AUTO picks a bar if out is a TTY, else lines;
+ * out NULL means stderr (stdout for DF_PROGRESS_JSON). */
+void
+df_progress_init(struct df_progress *p, const char *label, uint64_t total,
+                 enum df_progress_style style, FILE *out, uint64_t now_ns);
+
+/* df_progress_update and df_progress_finish at a given time. */
+void
+df_progress_update_at(struct df_progress *p, uint64_t done, uint64_t now_ns);
+
+void
+df_progress_finish_at(struct df_progress *p, int err, uint64_t now_ns);
+
+/* One line of progress as the style shows it, without '\r' or line end:
+ * what a bar or a plain line says at now_ns. */
+void
+df_progress_format(const struct df_progress *p, uint64_t now_ns, char *out, size_t outlen);
+
+/* "0:07", "12:34", "1:02:03"; "?" for a negative value. */
+void
+df_format_duration(double seconds, char *out, size_t outlen);
+
 #endif
