@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "cli/json.h"
+#include "core/json.h"
 #include "cli/output.h"
 #include "core/archive.h"
 #include "core/error.h"

@@ -6,29 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/json.h"
+#include "core/json.h"
 #include "core/error.h"
 #include "core/log.h"
 
+/* A character a terminal shows as it is: valid UTF-8 that is not a C0 or
+ * C1 control (C1 controls, U+0080..U+009F, can drive a terminal too).
+ * Returns its length, or 0. */
 static size_t
-df_cli_utf8_sequence(const unsigned char *s)
+df_cli_printable_sequence(const unsigned char *s, size_t left)
 {
-  unsigned char c = s[0];
-  size_t n;
-  uint32_t cp;
+  size_t n = df_utf8_sequence(s, left);
 
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-  else return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-      (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-    return 0;
+  if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) return 0;
   return n;
 }
 
@@ -36,11 +26,12 @@ void
 df_cli_safe_text(const char *in, char *out, size_t outlen)
 {
   const unsigned char *s = (const unsigned char *)in;
+  const unsigned char *end = s + strlen(in);
   size_t o = 0;
 
   if (outlen == 0) return;
   while (*s != '\0') {
-    size_t n = df_cli_utf8_sequence(s);
+    size_t n = df_cli_printable_sequence(s, (size_t)(end - s));
     if (n == 0 || *s < 0x20 || *s == 0x7f) {
       if (o + 4 >= outlen) break;
       snprintf(out + o, outlen - o, "\\x%02x", *s);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/json.h"
 
 #define DF_PROGRESS_BAR_INTERVAL_NS 100000000ull  /* 100 ms */
 #define DF_PROGRESS_LINE_INTERVAL_NS 1000000000ull /* 1 s */
@@ -135,51 +136,11 @@ df_progress_format(const struct df_progress *p, uint64_t now_ns, char *out, size
   }
 }
 
-/* Label text in a JSON string: quotes, backslashes and control bytes
- * escaped, bytes that are not UTF-8 replaced by U+FFFD. (The CLI's JSON
- * writer does the same for its output; core cannot use it.) */
-static size_t
-df_progress_utf8_length(const unsigned char *s)
-{
-  unsigned char c = s[0];
-  size_t n;
-  uint32_t cp;
-
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-  else return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-      (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
 static void
 df_progress_json_string(FILE *out, const char *text)
 {
-  const unsigned char *s = (const unsigned char *)text;
-
   fputc('"', out);
-  while (*s != '\0') {
-    size_t n = df_progress_utf8_length(s);
-    if (n == 0) {
-      fputs("\\ufffd", out);
-      s++;
-    } else if (*s == '"' || *s == '\\') {
-      fprintf(out, "\\%c", *s++);
-    } else if (*s < 0x20 || *s == 0x7f) {
-      fprintf(out, "\\u%04x", *s++);
-    } else {
-      fwrite(s, 1, n, out);
-      s += n;
-    }
-  }
+  df_json_write_escaped(out, text, strlen(text));
   fputc('"', out);
 }
 

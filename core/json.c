@@ -1,6 +1,6 @@
 /* The JSON writer: separators from a per-depth "has items" flag, and a
  * strict UTF-8 check so that nothing but valid JSON leaves. */
-#include "cli/json.h"
+#include "core/json.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -73,11 +73,8 @@ df_json_array_end(struct df_json *j)
   df_json_close(j, ']');
 }
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if the
- * bytes there are not one: overlong forms, surrogates and code points above
- * U+10FFFF are refused as well as stray continuation bytes. */
-static size_t
-df_json_utf8_sequence(const unsigned char *s, size_t len)
+size_t
+df_utf8_sequence(const unsigned char *s, size_t len)
 {
   unsigned char c = s[0];
   size_t n;
@@ -107,7 +104,7 @@ df_json_write_escaped(FILE *out, const char *text, size_t len)
 
   while (i < len) {
     unsigned char c = s[i];
-    size_t n = df_json_utf8_sequence(s + i, len - i);
+    size_t n = df_utf8_sequence(s + i, len - i);
     if (n == 0) {
       fputs("\\ufffd", out);
       i++;

@@ -4,8 +4,8 @@
  * \n or \u00XX); bytes that are not valid UTF-8 become U+FFFD, so the output
  * is always valid JSON even for file names from a hostile archive. The
  * top-level value ends with a newline. */
-#ifndef DF_CLI_JSON_H
-#define DF_CLI_JSON_H
+#ifndef DF_CORE_JSON_H
+#define DF_CORE_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,6 +71,12 @@ df_json_kv_int(struct df_json *j, const char *key, int64_t v);
 
 void
 df_json_kv_bool(struct df_json *j, const char *key, bool v);
+
+/* Length of the valid UTF-8 sequence at s (at most len bytes, len >= 1),
+ * or 0 if the bytes there are not one: overlong forms, surrogates and code
+ * points above U+10FFFF are refused as well as stray continuation bytes. */
+size_t
+df_utf8_sequence(const unsigned char *s, size_t len);
 
 /* Writes s as the inside of a JSON string (no quotes). Exposed for tests
  * and for callers that build strings themselves. */
