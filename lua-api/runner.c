@@ -1,0 +1,835 @@
+/* The step runner's state machine: check -> (confirm) -> (backup) -> fix ->
+ * verify per step, each Lua call a bridge task, each answer (confirmation,
+ * backup) a callback that may come at once or later. */
+#include "lua-api/runner.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "lua-api/bridge.h"
+
+enum df_runner_phase {
+  DF_RUNNER_IDLE = 0,
+  DF_RUNNER_CHECK,
+  DF_RUNNER_CONFIRM,
+  DF_RUNNER_BACKUP,
+  DF_RUNNER_FIX,
+  DF_RUNNER_VERIFY,
+  DF_RUNNER_DONE,
+};
+
+struct df_runner {
+  struct df_loop *loop;
+  struct df_runner_options opts;
+  struct df_runner_callbacks cbs;
+  void *ud;
+  struct df_sandbox *sb;
+  lua_State *L;
+  struct df_recipe *recipe;
+  int ctx_ref;
+  struct df_run_report report;
+  size_t cur;
+  enum df_runner_phase phase;
+  struct df_bridge_task *task;
+  uv_timer_t finish_kick; /* finishes a canceled run from the loop; the
+                             runner is freed in its close callback */
+  bool started;
+  bool finished;
+};
+
+static const char *const df_step_outcome_names[] = {
+  "not-run", "nothing-found", "planned", "fixed", "not-fixed", "refused", "declined", "failed"};
+
+const char *
+df_step_outcome_name(enum df_step_outcome outcome)
+{
+  return (unsigned)outcome <= DF_STEP_FAILED ? df_step_outcome_names[outcome] : "unknown";
+}
+
+static const char *const df_run_event_names[] = {
+  "started", "step-started", "step-checked", "waiting", "step-backed-up", "step-fixed",
+  "step-verified", "step-done", "say", "headline", "log", "progress", "finished"};
+
+const char *
+df_run_event_name(enum df_run_event_type type)
+{
+  return (unsigned)type <= DF_RUN_EVENT_FINISHED ? df_run_event_names[type] : "unknown";
+}
+
+static struct df_step_report *
+df_runner_step(struct df_runner *r)
+{
+  return r->cur < r->report.nsteps ? &r->report.steps[r->cur] : NULL;
+}
+
+static void
+df_runner_emit(struct df_runner *r, enum df_run_event_type type, const char *message)
+{
+  struct df_run_event ev;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->cbs.event == NULL) return;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = type;
+  ev.recipe_id = r->report.recipe_id;
+  ev.step_id = s != NULL && r->phase != DF_RUNNER_IDLE && r->phase != DF_RUNNER_DONE ? s->id
+                                                                                        : NULL;
+  ev.message = message;
+  if (s != NULL) {
+    ev.found = s->found;
+    ev.ok = s->verified;
+    ev.outcome = s->outcome;
+  }
+  ev.status = r->report.status;
+  r->cbs.event(r->ud, &ev);
+}
+
+static char *
+df_runner_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+df_runner_strdup_printf(const char *fmt, ...)
+{
+  va_list ap;
+  char *out = NULL;
+
+  va_start(ap, fmt);
+  if (vasprintf(&out, fmt, ap) < 0) out = NULL;
+  va_end(ap);
+  return out;
+}
+
+/* ---- the host df functions talk through ---- */
+
+static void
+df_runner_host_say(void *ud, const char *text)
+{
+  df_runner_emit(ud, DF_RUN_EVENT_SAY, text);
+}
+
+static void
+df_runner_host_step(void *ud, const char *text)
+{
+  df_runner_emit(ud, DF_RUN_EVENT_HEADLINE, text);
+}
+
+static void
+df_runner_host_log(void *ud, enum df_log_level level, const char *text)
+{
+  struct df_runner *r = ud;
+  struct df_run_event ev;
+  struct df_step_report *s = df_runner_step(r);
+
+  df_log(level, "%s: %s", r->report.recipe_id, text);
+  if (r->cbs.event == NULL) return;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = DF_RUN_EVENT_LOG;
+  ev.recipe_id = r->report.recipe_id;
+  ev.step_id = s != NULL ? s->id : NULL;
+  ev.message = text;
+  ev.level = level;
+  r->cbs.event(r->ud, &ev);
+}
+
+static void
+df_runner_host_progress(void *ud, const char *label, double done, double total)
+{
+  struct df_runner *r = ud;
+  struct df_run_event ev;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->cbs.event == NULL) return;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = DF_RUN_EVENT_PROGRESS;
+  ev.recipe_id = r->report.recipe_id;
+  ev.step_id = s != NULL ? s->id : NULL;
+  ev.message = label;
+  ev.done = done;
+  ev.total = total;
+  r->cbs.event(r->ud, &ev);
+}
+
+static int
+df_runner_host_ask(void *ud, const struct df_question *q, df_answer_fn answer, void *actx)
+{
+  struct df_runner *r = ud;
+
+  if (q->kind == DF_QUESTION_CONFIRM && r->opts.yes) {
+    answer(actx, 1);
+    return 0;
+  }
+  if (r->cbs.ask == NULL) return DF_EUNSUPPORTED;
+  df_runner_emit(r, DF_RUN_EVENT_WAITING, q->text);
+  return r->cbs.ask(r->ud, q, answer, actx);
+}
+
+static const struct df_host_callbacks df_runner_host = {
+  .say = df_runner_host_say,
+  .step = df_runner_host_step,
+  .log = df_runner_host_log,
+  .progress = df_runner_host_progress,
+  .ask = df_runner_host_ask,
+};
+
+/* ---- lifecycle ---- */
+
+static void
+df_runner_on_close(uv_handle_t *handle)
+{
+  free(handle->data);
+}
+
+static void df_runner_finish(struct df_runner *r);
+
+static void
+df_runner_on_finish_kick(uv_timer_t *timer)
+{
+  df_runner_finish(timer->data);
+}
+
+int
+df_runner_new(struct df_loop *loop, const struct df_runner_options *opts,
+              const struct df_runner_callbacks *cbs, void *ud, struct df_runner **out)
+{
+  struct df_runner *r;
+  int rc;
+
+  *out = NULL;
+  r = calloc(1, sizeof(*r));
+  if (r == NULL) return DF_ENOMEM;
+  r->loop = loop;
+  if (opts != NULL) r->opts = *opts;
+  if (cbs != NULL) r->cbs = *cbs;
+  r->ud = ud;
+  r->ctx_ref = LUA_NOREF;
+  rc = df_sandbox_new(&r->opts.limits, r->opts.lib_dir, &r->sb);
+  if (rc != 0) {
+    free(r);
+    return rc;
+  }
+  r->L = df_sandbox_state(r->sb);
+  df_sandbox_add_global(r->sb, "df", df_module_push);
+  df_module_set_host(r->L, &df_runner_host, r);
+  uv_timer_init(&loop->uv, &r->finish_kick);
+  r->finish_kick.data = r;
+  *out = r;
+  return 0;
+}
+
+/* Converts "value" to the parameter's type and pushes it; 0 or DF_EINVAL. */
+static int
+df_runner_push_param(lua_State *L, const struct df_recipe_param *p, const char *value)
+{
+  switch (p->type) {
+  case DF_PARAM_NUMBER:
+    if (lua_stringtonumber(L, value) == 0) return DF_EINVAL;
+    return 0;
+  case DF_PARAM_BOOLEAN:
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0 ||
+        strcmp(value, "on") == 0)
+      lua_pushboolean(L, 1);
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+             strcmp(value, "0") == 0 || strcmp(value, "off") == 0)
+      lua_pushboolean(L, 0);
+    else
+      return DF_EINVAL;
+    return 0;
+  case DF_PARAM_PATH:
+    if (value[0] == '\0') return DF_EINVAL;
+    lua_pushstring(L, value);
+    return 0;
+  case DF_PARAM_STRING:
+    lua_pushstring(L, value);
+    return 0;
+  }
+  return DF_EINVAL;
+}
+
+struct df_runner_ctx_args {
+  struct df_runner *r;
+  char *err;
+  size_t errlen;
+  int rc;
+};
+
+/* Builds ctx = { params, scratch, dry_run, recipe } (protected). */
+static int
+df_runner_build_ctx(lua_State *L)
+{
+  struct df_runner_ctx_args *a = lua_touserdata(L, 1);
+  struct df_runner *r = a->r;
+  const struct df_recipe *rec = r->recipe;
+  size_t i, j;
+  int ctx, params;
+
+  lua_newtable(L);
+  ctx = lua_gettop(L);
+  lua_newtable(L);
+  params = lua_gettop(L);
+  for (i = 0; i < rec->nparams; i++) {
+    df_recipe_push_param_default(rec, i);
+    lua_setfield(L, params, rec->params[i].name);
+  }
+  for (j = 0; j < r->opts.nparams; j++) {
+    const char *kv = r->opts.params[j];
+    const char *eq = strchr(kv, '=');
+    size_t klen = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+    const struct df_recipe_param *p = NULL;
+    for (i = 0; i < rec->nparams; i++)
+      if (strlen(rec->params[i].name) == klen && memcmp(rec->params[i].name, kv, klen) == 0)
+        p = &rec->params[i];
+    if (eq == NULL) {
+      snprintf(a->err, a->errlen, "--param %s: write it as name=value", kv);
+      a->rc = DF_EINVAL;
+      return 0;
+    }
+    if (p == NULL) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (i = 0; i < rec->nparams; i++) {
+        if (i > 0) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, rec->params[i].name);
+      }
+      luaL_pushresult(&b);
+      snprintf(a->err, a->errlen, "--param %.*s: recipe '%s' has no such parameter (%s%s)",
+               (int)klen, kv, rec->id, rec->nparams > 0 ? "it takes: " : "it takes none",
+               lua_tostring(L, -1));
+      a->rc = DF_EINVAL;
+      return 0;
+    }
+    if (df_runner_push_param(L, p, eq + 1) != 0) {
+      snprintf(a->err, a->errlen, "--param %s: '%s' is not a %s%s", p->name, eq + 1,
+               df_param_type_name(p->type),
+               p->type == DF_PARAM_BOOLEAN ? " (true/false, yes/no, 1/0)" : "");
+      a->rc = DF_EINVAL;
+      return 0;
+    }
+    lua_setfield(L, params, p->name);
+  }
+  for (i = 0; i < rec->nparams; i++) {
+    if (!rec->params[i].required) continue;
+    if (lua_getfield(L, params, rec->params[i].name) == LUA_TNIL) {
+      snprintf(a->err, a->errlen, "recipe '%s' needs --param %s=VALUE (%s%s%s)", rec->id,
+               rec->params[i].name, df_param_type_name(rec->params[i].type),
+               rec->params[i].help[0] ? ": " : "", rec->params[i].help);
+      a->rc = DF_EINVAL;
+      return 0;
+    }
+    lua_pop(L, 1);
+  }
+  lua_setfield(L, ctx, "params");
+  lua_newtable(L);
+  lua_setfield(L, ctx, "scratch");
+  lua_pushboolean(L, r->opts.dry_run);
+  lua_setfield(L, ctx, "dry_run");
+  lua_newtable(L);
+  lua_pushstring(L, rec->id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, rec->title);
+  lua_setfield(L, -2, "title");
+  lua_pushstring(L, df_risk_name(rec->risk));
+  lua_setfield(L, -2, "risk");
+  lua_setfield(L, ctx, "recipe");
+  r->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+static int
+df_runner_after_load(struct df_runner *r, char *err, size_t errlen)
+{
+  struct df_runner_ctx_args a = {r, err, errlen, 0};
+  size_t i;
+
+  lua_pushcfunction(r->L, df_runner_build_ctx);
+  lua_pushlightuserdata(r->L, &a);
+  if (lua_pcall(r->L, 1, 0, 0) != LUA_OK) {
+    snprintf(err, errlen, "%s: out of memory", r->recipe->name);
+    lua_pop(r->L, 1);
+    return DF_ENOMEM;
+  }
+  if (a.rc != 0) return a.rc;
+  r->report.steps = calloc(r->recipe->nsteps, sizeof(*r->report.steps));
+  if (r->report.steps == NULL) return DF_ENOMEM;
+  r->report.nsteps = r->recipe->nsteps;
+  r->report.recipe_id = r->recipe->id;
+  r->report.dry_run = r->opts.dry_run;
+  for (i = 0; i < r->report.nsteps; i++) {
+    r->report.steps[i].id = r->recipe->steps[i].id;
+    r->report.steps[i].title = r->recipe->steps[i].title;
+    r->report.steps[i].risk = r->recipe->steps[i].risk;
+  }
+  return 0;
+}
+
+int
+df_runner_load_buffer(struct df_runner *r, const char *source, size_t len, const char *name,
+                      char *err, size_t errlen)
+{
+  int rc;
+
+  if (r->recipe != NULL) return DF_EINVAL;
+  rc = df_recipe_load_buffer(r->L, source, len, name, &r->recipe, err, errlen);
+  if (rc != 0) return rc;
+  return df_runner_after_load(r, err, errlen);
+}
+
+int
+df_runner_load_file(struct df_runner *r, const char *path, char *err, size_t errlen)
+{
+  int rc;
+
+  if (r->recipe != NULL) return DF_EINVAL;
+  rc = df_recipe_load_file(r->L, path, &r->recipe, err, errlen);
+  if (rc != 0) return rc;
+  return df_runner_after_load(r, err, errlen);
+}
+
+/* ---- the state machine ---- */
+
+static void df_runner_next_step(struct df_runner *r);
+static void df_runner_confirm_stage(struct df_runner *r);
+static void df_runner_backup_stage(struct df_runner *r);
+static void df_runner_call(struct df_runner *r, enum df_runner_phase phase, const char *which);
+
+static enum df_run_status
+df_runner_overall(const struct df_runner *r)
+{
+  enum df_run_status st = DF_RUN_HEALTHY;
+  size_t i;
+
+  for (i = 0; i < r->report.nsteps; i++) {
+    switch (r->report.steps[i].outcome) {
+    case DF_STEP_REFUSED:
+    case DF_STEP_DECLINED:
+    case DF_STEP_FAILED:
+      return DF_RUN_FAILED;
+    case DF_STEP_NOT_FIXED:
+    case DF_STEP_PLANNED:
+      st = DF_RUN_NOT_FIXED;
+      break;
+    default:
+      break;
+    }
+  }
+  return st;
+}
+
+static void
+df_runner_finish(struct df_runner *r)
+{
+  size_t i, fixed = 0, found = 0;
+
+  if (r->finished) return;
+  r->finished = true;
+  r->phase = DF_RUNNER_DONE;
+  uv_timer_stop(&r->finish_kick);
+  if (r->report.status != DF_RUN_FAILED) r->report.status = df_runner_overall(r);
+  for (i = 0; i < r->report.nsteps; i++) {
+    if (r->report.steps[i].found) found++;
+    if (r->report.steps[i].outcome == DF_STEP_FIXED) fixed++;
+  }
+  if (r->report.message == NULL) {
+    switch (r->report.status) {
+    case DF_RUN_HEALTHY:
+      r->report.message = found == 0 ? strdup("nothing wrong was found")
+                                     : df_runner_strdup_printf("fixed %zu problem%s", fixed,
+                                                               fixed == 1 ? "" : "s");
+      break;
+    case DF_RUN_NOT_FIXED:
+      r->report.message =
+        r->opts.dry_run
+          ? df_runner_strdup_printf("dry run: %zu problem%s found, nothing changed", found,
+                                    found == 1 ? "" : "s")
+          : strdup("a problem remains: see the steps not fixed");
+      break;
+    case DF_RUN_FAILED:
+      r->report.message = strdup("the run could not proceed");
+      break;
+    }
+  }
+  df_runner_emit(r, DF_RUN_EVENT_FINISHED, r->report.message);
+  if (r->cbs.finished != NULL) r->cbs.finished(r->ud, &r->report);
+}
+
+/* Ends the current step with outcome and message (ownership taken), and
+ * stops the run when the outcome means it cannot go on. */
+static void
+df_runner_end_step(struct df_runner *r, enum df_step_outcome outcome, char *message)
+{
+  struct df_step_report *s = df_runner_step(r);
+
+  s->outcome = outcome;
+  if (message != NULL) {
+    free(s->message);
+    s->message = message;
+  }
+  df_runner_emit(r, DF_RUN_EVENT_STEP_DONE, s->message);
+  if (outcome == DF_STEP_REFUSED || outcome == DF_STEP_DECLINED || outcome == DF_STEP_FAILED) {
+    r->report.status = DF_RUN_FAILED;
+    r->report.message = df_runner_strdup_printf("stopped at step '%s': %s", s->id,
+                                                s->message != NULL ? s->message : "failed");
+    df_runner_finish(r);
+    return;
+  }
+  r->cur++;
+  df_runner_next_step(r);
+}
+
+static char *
+df_runner_result_string(lua_State *V, int idx)
+{
+  return lua_type(V, idx) == LUA_TSTRING ? strdup(lua_tostring(V, idx)) : NULL;
+}
+
+static void
+df_runner_on_task_done(void *ud, lua_State *V, int status, int n)
+{
+  struct df_runner *r = ud;
+  struct df_step_report *s = df_runner_step(r);
+  static const char *const phase_names[] = {"", "check", "", "", "fix", "verify", ""};
+  int first = lua_gettop(V) - n + 1;
+
+  r->task = NULL;
+  if (status != LUA_OK) {
+    df_runner_end_step(r, DF_STEP_FAILED,
+                       df_runner_strdup_printf("error in %s of step '%s': %s",
+                                               r->phase == DF_RUNNER_VERIFY &&
+                                                   !r->recipe->steps[r->cur].has_verify
+                                                 ? "check (run again to verify)"
+                                                 : phase_names[r->phase],
+                                               s->id, lua_tostring(V, -1)));
+    return;
+  }
+  switch (r->phase) {
+  case DF_RUNNER_CHECK:
+    s->checked = true;
+    s->found = n >= 1 && lua_toboolean(V, first);
+    if (s->found) {
+      s->found_message = n >= 2 ? df_runner_result_string(V, first + 1) : NULL;
+      if (s->found_message == NULL) s->found_message = df_runner_result_string(V, first);
+    }
+    df_runner_emit(r, DF_RUN_EVENT_STEP_CHECKED, s->found_message);
+    if (!s->found) {
+      df_runner_end_step(r, DF_STEP_NOTHING_FOUND, NULL);
+    } else if (r->opts.dry_run) {
+      df_runner_end_step(r, DF_STEP_PLANNED, NULL);
+    } else {
+      df_runner_confirm_stage(r);
+    }
+    break;
+  case DF_RUNNER_FIX:
+    s->changed = true;
+    s->fix_message = n >= 1 ? df_runner_result_string(V, first) : NULL;
+    df_runner_emit(r, DF_RUN_EVENT_STEP_FIXED, s->fix_message);
+    df_runner_call(r, DF_RUNNER_VERIFY, r->recipe->steps[r->cur].has_verify ? "verify" : "check");
+    break;
+  case DF_RUNNER_VERIFY:
+    if (r->recipe->steps[r->cur].has_verify) {
+      s->verified = n >= 1 && lua_toboolean(V, first);
+      if (!s->verified)
+        s->message = n >= 2 && lua_type(V, first + 1) == LUA_TSTRING
+                       ? strdup(lua_tostring(V, first + 1))
+                       : strdup("verify did not confirm the fix");
+    } else {
+      s->verified = !(n >= 1 && lua_toboolean(V, first));
+      if (!s->verified) {
+        const char *why = n >= 2 && lua_type(V, first + 1) == LUA_TSTRING
+                            ? lua_tostring(V, first + 1)
+                            : n >= 1 && lua_type(V, first) == LUA_TSTRING ? lua_tostring(V, first)
+                                                                           : NULL;
+        s->message = df_runner_strdup_printf("the check still finds the problem after the fix%s%s",
+                                             why != NULL ? ": " : "", why != NULL ? why : "");
+      }
+    }
+    df_runner_emit(r, DF_RUN_EVENT_STEP_VERIFIED, s->message);
+    df_runner_end_step(r, s->verified ? DF_STEP_FIXED : DF_STEP_NOT_FIXED, NULL);
+    break;
+  default:
+    break;
+  }
+}
+
+struct df_runner_call_args {
+  struct df_runner *r;
+  const char *which;
+};
+
+/* Pushes the step function and ctx, with ctx.step naming the step
+ * (protected: pushing strings may raise at the memory cap). */
+static int
+df_runner_push_call(lua_State *L)
+{
+  struct df_runner_call_args *a = lua_touserdata(L, 1);
+  struct df_runner *r = a->r;
+  const struct df_recipe_step *step = &r->recipe->steps[r->cur];
+
+  lua_settop(L, 0);
+  df_recipe_push_step_function(r->recipe, r->cur, a->which);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, step->id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, step->title);
+  lua_setfield(L, -2, "title");
+  lua_pushstring(L, df_risk_name(step->risk));
+  lua_setfield(L, -2, "risk");
+  lua_setfield(L, -2, "step");
+  return 2;
+}
+
+/* Starts the step function `which` with ctx as a task. Returns 0 or a
+ * DF_E* (nothing started). */
+static int
+df_runner_start_task(struct df_runner *r, const char *which)
+{
+  struct df_runner_call_args a = {r, which};
+
+  lua_pushcfunction(r->L, df_runner_push_call);
+  lua_pushlightuserdata(r->L, &a);
+  if (lua_pcall(r->L, 1, 2, 0) != LUA_OK) {
+    lua_pop(r->L, 1);
+    return DF_ENOMEM;
+  }
+  return df_bridge_task_start(r->L, r->loop, 1, df_runner_on_task_done, r, &r->task);
+}
+
+static void
+df_runner_call(struct df_runner *r, enum df_runner_phase phase, const char *which)
+{
+  int rc;
+
+  r->phase = phase;
+  rc = df_runner_start_task(r, which);
+  if (rc != 0)
+    df_runner_end_step(r, DF_STEP_FAILED,
+                       df_runner_strdup_printf("cannot run %s: %s", which, df_strerror(rc)));
+}
+
+static void
+df_runner_fix_stage(struct df_runner *r)
+{
+  df_runner_call(r, DF_RUNNER_FIX, "fix");
+}
+
+static void
+df_runner_on_backup_done(void *ctx, int status, const char *message)
+{
+  struct df_runner *r = ctx;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->finished || r->phase != DF_RUNNER_BACKUP) return;
+  if (status != 0) {
+    df_runner_end_step(r, DF_STEP_FAILED,
+                       df_runner_strdup_printf("the backup failed (%s); nothing was changed",
+                                               message != NULL ? message : df_strerror(status)));
+    return;
+  }
+  s->backed_up = true;
+  df_runner_emit(r, DF_RUN_EVENT_STEP_BACKED_UP, message);
+  df_runner_fix_stage(r);
+}
+
+static void
+df_runner_backup_stage(struct df_runner *r)
+{
+  struct df_step_report *s = df_runner_step(r);
+  struct df_backup_request req;
+  int rc;
+
+  if (s->risk < DF_RISK_USER_DATA) {
+    df_runner_fix_stage(r);
+    return;
+  }
+  if (r->opts.no_backup) {
+    r->report.backup_skipped = true;
+    df_runner_emit(r, DF_RUN_EVENT_WAITING, "no backup taken (--no-backup)");
+    df_runner_fix_stage(r);
+    return;
+  }
+  if (r->cbs.backup == NULL) {
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' can lose user data and no backup can "
+                                               "be taken here; pass --no-backup to go on "
+                                               "without one",
+                                               s->id));
+    return;
+  }
+  r->phase = DF_RUNNER_BACKUP;
+  df_runner_emit(r, DF_RUN_EVENT_WAITING, "backup");
+  req.recipe_id = r->report.recipe_id;
+  req.step_id = s->id;
+  req.step_title = s->title;
+  req.risk = s->risk;
+  rc = r->cbs.backup(r->ud, &req, df_runner_on_backup_done, r);
+  if (rc != 0)
+    df_runner_end_step(r, DF_STEP_FAILED,
+                       df_runner_strdup_printf("the backup could not start (%s); nothing was "
+                                               "changed",
+                                               df_strerror(rc)));
+}
+
+static void
+df_runner_on_confirm(void *ctx, int answer)
+{
+  struct df_runner *r = ctx;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->finished || r->phase != DF_RUNNER_CONFIRM) return;
+  if (answer == 1) {
+    df_runner_backup_stage(r);
+  } else if (answer == 0) {
+    df_runner_end_step(r, DF_STEP_DECLINED, strdup("declined by the user; nothing was changed"));
+  } else {
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' (risk %s) got no confirmation (%s)",
+                                               s->id, df_risk_name(s->risk),
+                                               df_strerror(answer)));
+  }
+}
+
+static void
+df_runner_confirm_stage(struct df_runner *r)
+{
+  struct df_step_report *s = df_runner_step(r);
+  struct df_question q;
+  char text[512];
+  int rc;
+
+  if (s->risk <= DF_RISK_APP_DATA) {
+    df_runner_backup_stage(r);
+    return;
+  }
+  if (r->opts.yes) {
+    df_runner_emit(r, DF_RUN_EVENT_WAITING, "confirmed by --yes");
+    df_runner_backup_stage(r);
+    return;
+  }
+  if (r->cbs.ask == NULL) {
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' has risk %s and needs a confirmation: "
+                                               "run droidfix from a terminal, or pass --yes",
+                                               s->id, df_risk_name(s->risk)));
+    return;
+  }
+  r->phase = DF_RUNNER_CONFIRM;
+  snprintf(text, sizeof(text), "Step '%s' (%s) has risk %s%s. Go on?", s->id, s->title,
+           df_risk_name(s->risk),
+           s->risk >= DF_RISK_USER_DATA ? ": it can lose data on the phone" : "");
+  memset(&q, 0, sizeof(q));
+  q.kind = DF_QUESTION_CONFIRM;
+  q.text = text;
+  df_runner_emit(r, DF_RUN_EVENT_WAITING, text);
+  rc = r->cbs.ask(r->ud, &q, df_runner_on_confirm, r);
+  if (rc != 0 && !r->finished && r->phase == DF_RUNNER_CONFIRM)
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' has risk %s and the confirmation could "
+                                               "not be asked (%s): pass --yes",
+                                               s->id, df_risk_name(s->risk), df_strerror(rc)));
+}
+
+static void
+df_runner_next_step(struct df_runner *r)
+{
+  if (r->cur >= r->report.nsteps) {
+    df_runner_finish(r);
+    return;
+  }
+  r->phase = DF_RUNNER_CHECK;
+  df_runner_emit(r, DF_RUN_EVENT_STEP_STARTED, r->report.steps[r->cur].title);
+  df_runner_call(r, DF_RUNNER_CHECK, "check");
+}
+
+int
+df_runner_start(struct df_runner *r)
+{
+  int rc;
+
+  if (r->recipe == NULL || r->started) return DF_EINVAL;
+  r->started = true;
+  r->cur = 0;
+  df_runner_emit(r, DF_RUN_EVENT_STARTED, r->recipe->title);
+  /* The first call starts here, so that a failure to start is returned
+   * (finished never called) rather than reported. */
+  r->phase = DF_RUNNER_CHECK;
+  df_runner_emit(r, DF_RUN_EVENT_STEP_STARTED, r->report.steps[0].title);
+  rc = df_runner_start_task(r, "check");
+  if (rc != 0) {
+    r->started = false;
+    r->phase = DF_RUNNER_IDLE;
+    return rc;
+  }
+  return 0;
+}
+
+void
+df_runner_cancel(struct df_runner *r)
+{
+  struct df_step_report *s;
+
+  if (!r->started || r->finished) return;
+  if (r->task != NULL) {
+    df_bridge_task_cancel(r->task);
+    r->task = NULL;
+  }
+  s = df_runner_step(r);
+  if (s != NULL && s->outcome == DF_STEP_NOT_RUN) {
+    s->outcome = DF_STEP_FAILED;
+    s->message = strdup("canceled");
+  }
+  r->report.status = DF_RUN_FAILED;
+  free(r->report.message);
+  r->report.message = strdup("canceled");
+  r->phase = DF_RUNNER_DONE;
+  uv_timer_start(&r->finish_kick, df_runner_on_finish_kick, 0, 0);
+}
+
+const struct df_run_report *
+df_runner_report(const struct df_runner *r)
+{
+  return &r->report;
+}
+
+const struct df_recipe *
+df_runner_recipe(const struct df_runner *r)
+{
+  return r->recipe;
+}
+
+lua_State *
+df_runner_state(struct df_runner *r)
+{
+  return r->L;
+}
+
+struct df_sandbox *
+df_runner_sandbox(struct df_runner *r)
+{
+  return r->sb;
+}
+
+void
+df_runner_free(struct df_runner *r)
+{
+  size_t i;
+
+  if (r == NULL) return;
+  if (r->task != NULL) df_bridge_task_cancel(r->task);
+  for (i = 0; i < r->report.nsteps; i++) {
+    free(r->report.steps[i].found_message);
+    free(r->report.steps[i].fix_message);
+    free(r->report.steps[i].message);
+  }
+  free(r->report.steps);
+  free(r->report.message);
+  if (r->ctx_ref != LUA_NOREF) luaL_unref(r->L, LUA_REGISTRYINDEX, r->ctx_ref);
+  df_recipe_free(r->recipe);
+  df_sandbox_free(r->sb);
+  uv_timer_stop(&r->finish_kick);
+  uv_close((uv_handle_t *)&r->finish_kick, df_runner_on_close);
+}
