@@ -1,0 +1,396 @@
+-- "android.process.media has stopped": the consumer guides' fixes, least
+-- harmful first, each followed by a reboot that shows whether the crash is
+-- gone (the check of the next step reboots when the previous fix asked for
+-- it, and finds nothing once the crash has stopped). docs/recipes.md lists
+-- the steps and where each fix comes from (DOMAIN.md; AOSP sources).
+local parse = require("parse")
+local phone = require("phone")
+
+local PROCESS = "android.process.media"
+local DOWNLOADS = "com.android.providers.downloads"
+local GSF = "com.google.android.gsf"
+local VENDING = "com.android.vending"
+
+-- The media storage package of this Android release: the legacy provider
+-- runs in android.process.media up to Android 10; from 11 the MediaProvider
+-- module runs in its own process (and the legacy one only migrates ids: it
+-- is not cleared).
+local function media_provider(ctx)
+  local dev = ctx.device
+  if ctx.scratch.media == nil then
+    local sdk = phone.sdk(dev) or 0
+    if sdk < 30 then
+      ctx.scratch.media = { pkg = "com.android.providers.media", process = PROCESS }
+    else
+      local _, set = phone.packages(dev)
+      local pkg = set["com.google.android.providers.media.module"] and "com.google.android.providers.media.module"
+        or "com.android.providers.media.module"
+      ctx.scratch.media = { pkg = pkg, process = pkg }
+    end
+  end
+  return ctx.scratch.media
+end
+
+-- Crashes of this boot that are the fault: android.process.media, and the
+-- MediaProvider module's own process on Android 11+. Reboots first when a
+-- fix asked for it, so "the crash is gone after boot" is what it sees.
+local function crashes(ctx)
+  local dev = ctx.device
+  if ctx.scratch.reboot_pending then
+    df.step("rebooting to see whether the crash is gone")
+    phone.reboot(dev)
+    ctx.scratch.reboot_pending = false
+    ctx.scratch.reboots = (ctx.scratch.reboots or 0) + 1
+  end
+  local media = media_provider(ctx)
+  local out = {}
+  local all = phone.crashes(dev)
+  for _, c in ipairs(all) do
+    if c.process == PROCESS or c.process == media.process then out[#out + 1] = c end
+  end
+  return out
+end
+
+local function names(list)
+  local seen, out = {}, {}
+  for _, c in ipairs(list) do
+    local n = c.package or c.process or "?"
+    if not seen[n] then
+      seen[n] = true
+      out[#out + 1] = n
+    end
+  end
+  return table.concat(out, ", ")
+end
+
+-- "P crashed N times since boot (package: cause); Q crashed ..." by process.
+local function crash_summary(list)
+  local order, by = {}, {}
+  for _, c in ipairs(list) do
+    if not by[c.process] then
+      by[c.process] = { first = c, n = 0 }
+      order[#order + 1] = c.process
+    end
+    by[c.process].n = by[c.process].n + 1
+  end
+  local parts = {}
+  for _, p in ipairs(order) do
+    local c, n = by[p].first, by[p].n
+    parts[#parts + 1] = string.format("%s crashed %d time%s since boot (%s: %s)", p, n, n == 1 and "" or "s",
+      c.package or "?", c.cause or c.exception or "no exception text")
+  end
+  return table.concat(parts, "; ")
+end
+
+-- The crashes naming pkg, and whether every crash names a package (when
+-- some do not, the dropbox lost the entry and any provider may be at fault).
+local function crashes_of(list, pkg)
+  local out, all_named = {}, true
+  for _, c in ipairs(list) do
+    if c.package == pkg then out[#out + 1] = c end
+    if c.package == nil then all_named = false end
+  end
+  return out, all_named
+end
+
+-- Force-stops pkg and empties its cache; returns a sentence.
+local function stop_and_clear_cache(ctx, pkg)
+  local dev = ctx.device
+  phone.sh(dev, "am force-stop " .. pkg)
+  if not phone.has_cache_only(dev, ctx) then
+    return pkg .. ": stopped; this Android's pm has no --cache-only, so its cache was left (Settings > Apps > "
+      .. pkg .. " > Storage > Clear cache does it by hand)"
+  end
+  local ok, why = phone.clear(dev, pkg, true)
+  if not ok then error("pm clear --cache-only " .. pkg .. ": " .. why, 0) end
+  return pkg .. ": stopped, cache cleared"
+end
+
+local function cache_of(ctx, pkg)
+  local s = phone.diskstats(ctx.device).packages[pkg]
+  return s and s.cache or 0
+end
+
+local function data_of(ctx, pkg)
+  local s = phone.diskstats(ctx.device).packages[pkg]
+  return s and s.data or 0
+end
+
+return {
+  id = "media-process-crash",
+  title = "\"android.process.media has stopped\"",
+  summary = "Finds the crash of the media process and applies the guides' fixes, least harmful first, rebooting after each until it is gone.",
+  description = "Checks the crash records (logcat's crash buffer, dropbox) for android.process.media, "
+    .. "reports app and system versions (droidfix cannot download updates), then: Google Services Framework "
+    .. "and Play Store stopped and their caches cleared; the Download Manager's data; the media storage data; "
+    .. "sync off and on; app preferences reset as far as shell commands reach; safe mode to tell a third-party "
+    .. "app from a system fault; a factory reset only as the last step, after a verified backup.",
+  risk = "user-data",
+  applies_to = { modes = { "system", "safe-mode" } },
+  params = {
+    recent_days = { type = "number", default = 30, help = "third-party apps installed within this many days are suspects" },
+  },
+  author = "droidfix",
+  steps = {
+    {
+      id = "google-caches",
+      title = "Stop Google Services Framework and Google Play, clear their caches",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        local dev = ctx.device
+        local media = media_provider(ctx)
+        local sdk = phone.sdk(dev) or 0
+        local hosted = sdk < 30 and "DownloadProvider and the legacy MediaProvider"
+          or ("DownloadProvider (media storage, " .. media.pkg .. ", runs in its own process on Android 11+)")
+        local versions = phone.versions(dev, {
+          { "Play Store", VENDING }, { "Google Play services", "com.google.android.gms" },
+          { "Download Manager", DOWNLOADS }, { "Media storage", media.pkg },
+        })
+        ctx.scratch.diagnosis = string.format("%s; %s runs %s. Android %s (security patch %s); %s. "
+          .. "droidfix cannot download updates: install app and system updates by hand once the phone is stable",
+          crash_summary(list), PROCESS, hosted, phone.prop(dev, "ro.build.version.release"),
+          phone.prop(dev, "ro.build.version.security_patch"), versions)
+        return true, ctx.scratch.diagnosis
+      end,
+      fix = function(ctx)
+        local done = {}
+        for _, pkg in ipairs({ GSF, VENDING }) do
+          ctx.scratch["cache_before_" .. pkg] = cache_of(ctx, pkg)
+          done[#done + 1] = stop_and_clear_cache(ctx, pkg)
+        end
+        ctx.scratch.reboot_pending = true
+        -- Google Services Framework's data stays: clearing it resets the
+        -- phone's GSF id (DOMAIN.md), an expert step, never a default.
+        return table.concat(done, "; ")
+      end,
+      verify = function(ctx)
+        if not phone.has_cache_only(ctx.device, ctx) then return true end
+        for _, pkg in ipairs({ GSF, VENDING }) do
+          if cache_of(ctx, pkg) > 0 and cache_of(ctx, pkg) >= (ctx.scratch["cache_before_" .. pkg] or 0) then
+            return false, pkg .. "'s cache is still there"
+          end
+        end
+        return true
+      end,
+    },
+    {
+      id = "download-manager",
+      title = "Clear the Download Manager's data",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        local mine, all_named = crashes_of(list, DOWNLOADS)
+        if #mine == 0 and all_named then return false end
+        return true, crash_summary(#mine > 0 and mine or list)
+          .. "; clearing the Download Manager's data drops its download history and stuck downloads, not the downloaded files"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        ctx.scratch.dm_before = data_of(ctx, DOWNLOADS)
+        phone.sh(dev, "am force-stop " .. DOWNLOADS)
+        local ok, why = phone.clear(dev, DOWNLOADS, false)
+        if not ok then error("pm clear " .. DOWNLOADS .. ": " .. why, 0) end
+        ctx.scratch.reboot_pending = true
+        return "cleared the data of " .. DOWNLOADS .. " (" .. parse.human(ctx.scratch.dm_before) .. ")"
+      end,
+      verify = function(ctx)
+        local now = data_of(ctx, DOWNLOADS)
+        if now > 0 and now >= ctx.scratch.dm_before then return false, "the Download Manager's data is still there" end
+        return true
+      end,
+    },
+    {
+      id = "media-storage",
+      title = "Clear the media storage data",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        local media = media_provider(ctx)
+        local mine, all_named = crashes_of(list, media.pkg)
+        if #mine == 0 and all_named then return false end
+        return true, crash_summary(#mine > 0 and mine or list)
+          .. "; clearing " .. media.pkg .. "'s data rebuilds the media index (photos and files stay; the gallery rescans them)"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        local media = media_provider(ctx)
+        ctx.scratch.media_before = data_of(ctx, media.pkg)
+        phone.sh(dev, "am force-stop " .. media.pkg)
+        local ok, why = phone.clear(dev, media.pkg, false)
+        if not ok then error("pm clear " .. media.pkg .. ": " .. why, 0) end
+        ctx.scratch.reboot_pending = true
+        return "cleared the data of " .. media.pkg .. " (" .. parse.human(ctx.scratch.media_before) .. ")"
+      end,
+      verify = function(ctx)
+        local media = media_provider(ctx)
+        local now = data_of(ctx, media.pkg)
+        if now > 0 and now >= ctx.scratch.media_before then return false, "the media storage data is still there" end
+        return true
+      end,
+    },
+    {
+      id = "sync",
+      title = "Turn sync off and on again",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        return true, crash_summary(list) .. " after clearing the providers' data"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        -- AOSP has no shell command for master sync; droidfix-sim's `cmd
+        -- content get-master-sync` stands for one. Probe it, else ask.
+        local out, exit = phone.sh(dev, "cmd content get-master-sync 2>&1")
+        local v = parse.trim(out)
+        if exit == 0 and (v == "true" or v == "false") then
+          phone.sh(dev, "cmd content set-master-sync false")
+          df.sleep(2000)
+          phone.sh(dev, "cmd content set-master-sync true")
+          ctx.scratch.sync_probe = true
+          ctx.scratch.reboot_pending = true
+          return "sync turned off and on again"
+        end
+        ctx.scratch.sync_probe = false
+        df.say("On the phone: Settings > Accounts (or Passwords & accounts) > turn 'Automatically sync data' off, wait a few seconds, turn it on again.")
+        local yes = df.confirm("Have you turned sync off and on again on the phone?")
+        ctx.scratch.sync_by_hand = yes == true
+        ctx.scratch.reboot_pending = true
+        return yes and "sync turned off and on again by hand" or "sync was not turned off and on"
+      end,
+      verify = function(ctx)
+        if ctx.scratch.sync_probe then
+          local out = phone.sh(ctx.device, "cmd content get-master-sync")
+          if parse.trim(out) ~= "true" then return false, "sync is off: turn it on in Settings > Accounts" end
+          return true
+        end
+        return ctx.scratch.sync_by_hand, "sync was not turned off and on again"
+      end,
+    },
+    {
+      id = "app-preferences",
+      title = "Reset app preferences (apps disabled by the user, app-ops)",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        return true, crash_summary(list) .. " after clearing data and turning sync off and on"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        -- Settings' "Reset app preferences" (ResetAppsHelper) as far as the
+        -- shell reaches: apps the user disabled back to their default state,
+        -- and app-ops reset. Not `pm reset-permissions`: that resets every
+        -- runtime permission, which is broader than the guides' step.
+        local reset = {}
+        for _, name in ipairs((phone.packages(dev, "-d"))) do
+          local info = phone.package(dev, name)
+          if info and (info.enabled == 3 or info.disabled_by == "com.android.shell") then
+            phone.sh(dev, "pm default-state " .. name)
+            reset[#reset + 1] = name
+          end
+        end
+        phone.sh(dev, "cmd appops reset")
+        ctx.scratch.reboot_pending = true
+        ctx.scratch.prefs_reset = reset
+        return (#reset > 0 and ("re-enabled " .. table.concat(reset, ", ") .. "; ") or "no app was disabled by the user; ")
+          .. "app-ops reset (notification settings, default apps and data restrictions are reset only in Settings > Apps > Reset app preferences)"
+      end,
+      verify = function(ctx)
+        for _, name in ipairs((phone.packages(ctx.device, "-d"))) do
+          local info = phone.package(ctx.device, name)
+          if info and info.enabled == 3 then return false, name .. " is still disabled" end
+        end
+        return true
+      end,
+    },
+    {
+      id = "safe-mode",
+      title = "Safe mode: a third-party app or the system?",
+      risk = "app-data",
+      check = function(ctx)
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        return true, crash_summary(list) .. " after every app-level fix"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        local recent = phone.recent_apps(dev, ctx.params.recent_days)
+        local suspects = {}
+        for _, a in ipairs(recent) do suspects[#suspects + 1] = string.format("%s (%d days ago)", a.name, a.days) end
+        ctx.scratch.suspects = suspects
+        if #suspects > 0 then
+          df.say("Installed recently (suspects): %s", table.concat(suspects, ", "))
+        end
+        if phone.rooted(dev, ctx) then
+          phone.sh(dev, "su -c 'setprop persist.sys.safemode 1'")
+          phone.reboot(dev)
+        else
+          local ok, msg = df.instruct(dev, "safe-mode", { timeout = 600 })
+          if not ok then error("safe mode: " .. tostring(msg), 0) end
+          phone.wait_booted(dev)
+        end
+        if phone.prop(dev, "ro.sys.safemode") ~= "1" then
+          error("the phone did not start in safe mode (ro.sys.safemode is not 1)", 0)
+        end
+        local list = crashes(ctx)
+        ctx.scratch.safe_crash = #list > 0
+        phone.reboot(dev) -- back to normal mode
+        if #list == 0 then
+          return "no crash in safe mode: a third-party app causes it"
+            .. (#suspects > 0 and ("; uninstall these one at a time, rebooting after each: " .. table.concat(suspects, ", ")) or "")
+        end
+        return "it crashes in safe mode too: the system itself is at fault (" .. names(list) .. ")"
+      end,
+      verify = function(ctx)
+        -- Only the person can choose which app to remove; the system fault
+        -- goes on to the last step.
+        if ctx.scratch.safe_crash == false then
+          return false, "a third-party app causes the crash: remove the suspects one at a time"
+            .. (#ctx.scratch.suspects > 0 and (" (" .. table.concat(ctx.scratch.suspects, ", ") .. ")") or "")
+        end
+        return false, "the crash comes from the system: see the next step"
+      end,
+    },
+    {
+      id = "factory-reset",
+      title = "Factory reset (last resort, after a verified backup)",
+      risk = "user-data",
+      check = function(ctx)
+        if ctx.scratch.safe_crash == false then return false end -- an app to remove, not a reset
+        local list = crashes(ctx)
+        if #list == 0 then return false end
+        return true, crash_summary(list) .. " even in safe mode; the remaining fixes are a reflash (recipe system-reflash) "
+          .. "or a factory reset; if you would rather not, contact the manufacturer's support"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        -- The runner took a verified backup before this step (risk
+        -- user-data); with --no-backup there is none and its report says so.
+        if not df.confirm("Erase ALL data on the phone with a factory reset?") then
+          ctx.scratch.reset_declined = true
+          return "not reset: contact the manufacturer's support"
+        end
+        -- Production phones give the shell no way to wipe: the reset is
+        -- made in recovery by the person.
+        local ok, msg = dev:reboot("recovery")
+        if not ok then error("reboot to recovery: " .. tostring(msg), 0) end
+        ok, msg = dev:wait_for("recovery", { timeout = 180 })
+        if not ok then error("recovery: " .. tostring(msg), 0) end
+        df.say("On the phone, in recovery: choose 'Wipe data' / 'Factory reset', confirm, then 'Reboot system now'.")
+        phone.wait_booted(dev, 1800)
+        return "factory reset made in recovery"
+      end,
+      verify = function(ctx)
+        if ctx.scratch.reset_declined then return false, "not reset: contact the manufacturer's support" end
+        local list = crashes(ctx)
+        if #list > 0 then return false, crash_summary(list) .. " after the reset: contact the manufacturer's support" end
+        return true
+      end,
+    },
+  },
+}

@@ -1,0 +1,386 @@
+-- "Play Store stuck on downloading / download pending": the consumer guides'
+-- checks and fixes (DOMAIN.md), what blocks downloads first (space, clock,
+-- connection, a disabled Download Manager), then the Play Store's cache,
+-- then, only if downloads still wait after a reboot, its data and the
+-- Download Manager's queue; the Play Store's version and another account
+-- last. A fix that needs a reboot to show sets reboot_pending; the next
+-- check reboots and reads the Play Store's log of the new boot.
+-- docs/recipes.md lists the steps and the source of each fix.
+local parse = require("parse")
+local phone = require("phone")
+
+local VENDING = "com.android.vending"
+local DOWNLOADS = "com.android.providers.downloads"
+local MiB = 1024 * 1024
+
+-- What the Play Store (tag Finsky) and the Download Manager logged this
+-- boot. Reboots first when a fix asked for it (unless no_reboot).
+local function symptoms(ctx, no_reboot)
+  local dev = ctx.device
+  if ctx.scratch.reboot_pending and not no_reboot then
+    df.step("rebooting to see whether downloads proceed")
+    phone.reboot(dev)
+    ctx.scratch.reboot_pending = false
+  end
+  local log = phone.log(dev)
+  local s = { lines = {} }
+  for _, e in ipairs(log) do
+    local hit = true
+    if e.tag == "Finsky" and e.msg:find("downloads? pending") then
+      s.pending = true
+    elseif e.tag == "Finsky" and e.msg:find("[Ii]nsufficient storage") then
+      s.storage = true
+      s.waiting_apps = s.waiting_apps or {}
+      s.waiting_apps[#s.waiting_apps + 1] = e.msg:match("download (%S+)")
+    elseif e.tag == "Finsky" and (e.msg:find("SSL") or e.msg:find("not yet valid")) then
+      s.clock = true
+    elseif e.tag == "Finsky" and e.msg:find("DownloadManager") and e.msg:find("disabled") then
+      s.dm_disabled = true
+    elseif e.tag == "Finsky" and e.msg:find("SelfUpdate") then
+      s.self_update = true
+    elseif e.tag == "DownloadManager" and (e.msg:find("waiting") or e.msg:find("PENDING")) then
+      s.dm_waiting = true
+    else
+      hit = false
+    end
+    if hit then s.lines[#s.lines + 1] = e.tag .. ": " .. e.msg end
+  end
+  s.any = #s.lines > 0
+  return s
+end
+
+local function first_lines(s, n)
+  local out = {}
+  for i = 1, math.min(n, #s.lines) do out[i] = s.lines[i] end
+  return table.concat(out, " | ")
+end
+
+local function clock_skew(ctx)
+  local t = phone.phone_time(ctx.device)
+  if t == nil then error("date +%s printed no number", 0) end
+  return t - df.host_time()
+end
+
+-- A cause that blocks every download and is still there (the clock, space,
+-- a disabled Download Manager): clearing data would lose it for nothing.
+local function still_blocked(ctx)
+  local dev = ctx.device
+  if math.abs(clock_skew(ctx)) > ctx.params.max_skew_s then return "the clock is still wrong" end
+  if phone.data_space(dev).avail < ctx.params.min_free_mb * MiB then return "/data is still nearly full" end
+  local _, disabled = phone.packages(dev, "-d")
+  if disabled[DOWNLOADS] then return "the Download Manager is still disabled" end
+  return nil
+end
+
+local function data_of(ctx, pkg, field)
+  local s = phone.diskstats(ctx.device).packages[pkg]
+  return s and s[field] or 0
+end
+
+return {
+  id = "play-store-stuck",
+  title = "Play Store stuck on \"Download pending\"",
+  summary = "Frees space, fixes the clock, enables the Download Manager, clears the Play Store's cache (its data only if needed), reboots and checks that downloads proceed.",
+  description = "Checks space on /data, date and time against the computer's clock, connectivity, the Download "
+    .. "Manager, the Play Store's cache, a Google account; clears the Play Store's data and the Download "
+    .. "Manager's queue only when downloads still wait after a reboot; reports the Play Store's version "
+    .. "(droidfix cannot download updates) and suggests another account as the last resort.",
+  risk = "app-data",
+  applies_to = { modes = { "system", "safe-mode" } },
+  params = {
+    min_free_mb = { type = "number", default = 2048, help = "free space on /data below which caches are trimmed" },
+    max_skew_s = { type = "number", default = 600, help = "clock difference with the computer that counts as wrong" },
+    play_store_min_major = { type = "number", default = 35,
+      help = "Play Store versions below this major number count as outdated (a heuristic)" },
+  },
+  author = "droidfix",
+  steps = {
+    {
+      id = "storage",
+      title = "Space on /data",
+      risk = "app-data",
+      check = function(ctx)
+        local d = phone.data_space(ctx.device)
+        local min = ctx.params.min_free_mb * MiB
+        if d.avail >= min then return false end
+        local ds = phone.diskstats(ctx.device)
+        local big = {}
+        for _, p in ipairs(parse.largest(ds, "cache", 3)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
+        local s = symptoms(ctx, true)
+        local waiting = s.waiting_apps and ("; waiting for space: " .. table.concat(s.waiting_apps, ", ")) or ""
+        return true, string.format("only %s free on /data (of %s); largest caches: %s%s",
+          parse.human(d.avail), parse.human(d.total), table.concat(big, ", "), waiting)
+      end,
+      fix = function(ctx)
+        local want = ctx.params.min_free_mb * 2
+        -- pm trim-caches frees cached files only (app caches), app by app,
+        -- until the wanted free space is there.
+        local _, exit, err = phone.sh(ctx.device, string.format("pm trim-caches %dM", want))
+        if exit ~= 0 and exit ~= nil then error("pm trim-caches: " .. err, 0) end
+        ctx.scratch.reboot_pending = true
+        return string.format("pm trim-caches %dM: now %s free", want, parse.human(phone.data_space(ctx.device).avail))
+      end,
+      verify = function(ctx)
+        local d = phone.data_space(ctx.device)
+        if d.avail >= ctx.params.min_free_mb * MiB then return true end
+        local ds = phone.diskstats(ctx.device)
+        local big = {}
+        for _, p in ipairs(parse.largest(ds, "data", 3)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
+        return false, string.format("still only %s free after trimming caches; the largest app data: %s (free space by hand)",
+          parse.human(d.avail), table.concat(big, ", "))
+      end,
+    },
+    {
+      id = "clock",
+      title = "Date and time",
+      risk = "app-data",
+      check = function(ctx)
+        local skew = clock_skew(ctx)
+        if math.abs(skew) <= ctx.params.max_skew_s then return false end
+        local auto = phone.setting(ctx.device, "global", "auto_time")
+        ctx.scratch.auto_time_was = auto
+        return true, string.format("the phone's clock is %s %s the computer's, automatic time is %s; "
+          .. "a clock that far off makes the Play Store's secure connections fail",
+          parse.duration(skew), skew < 0 and "behind" or "ahead of", auto == "1" and "on" or "off")
+      end,
+      fix = function(ctx)
+        if ctx.scratch.auto_time_was ~= "1" then
+          phone.put_setting(ctx.device, "global", "auto_time", "1")
+        end
+        -- The phone takes the network's time once automatic time is on.
+        for _ = 1, 20 do
+          if math.abs(clock_skew(ctx)) <= ctx.params.max_skew_s then break end
+          df.sleep(500)
+        end
+        ctx.scratch.reboot_pending = true
+        return "automatic date and time turned on (settings put global auto_time 1)"
+      end,
+      verify = function(ctx)
+        local skew = clock_skew(ctx)
+        if math.abs(skew) <= ctx.params.max_skew_s then return true end
+        return false, string.format("the clock is still %s off: the phone gets no network time; connect it to the "
+          .. "internet, or set the date by hand in Settings > System > Date & time", parse.duration(skew))
+      end,
+    },
+    {
+      id = "connectivity",
+      title = "Connection (airplane mode, Wi-Fi, mobile data)",
+      risk = "app-data",
+      check = function(ctx)
+        local dev = ctx.device
+        local airplane = phone.setting(dev, "global", "airplane_mode_on") == "1"
+        local wifi = phone.setting(dev, "global", "wifi_on") ~= "0"
+        local mobile = phone.setting(dev, "global", "mobile_data") ~= "0"
+        ctx.scratch.airplane = airplane
+        if airplane then return true, "airplane mode is on" end
+        if not wifi and not mobile then return true, "Wi-Fi and mobile data are both off" end
+        return false
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        if ctx.scratch.airplane then
+          -- `cmd connectivity airplane-mode` exists on newer Android: probe.
+          local _, exit = phone.sh(dev, "cmd connectivity airplane-mode disable 2>&1")
+          if exit == 0 then
+            ctx.scratch.reboot_pending = true
+            return "airplane mode turned off"
+          end
+        end
+        df.say("On the phone: turn airplane mode off and Wi-Fi (or mobile data) on, in the quick settings.")
+        df.confirm("Is the phone connected to Wi-Fi or mobile data now?")
+        ctx.scratch.reboot_pending = true
+        return "asked the user to connect the phone"
+      end,
+      verify = function(ctx)
+        local dev = ctx.device
+        if phone.setting(dev, "global", "airplane_mode_on") == "1" then return false, "airplane mode is still on" end
+        if phone.setting(dev, "global", "wifi_on") == "0" and phone.setting(dev, "global", "mobile_data") == "0" then
+          return false, "Wi-Fi and mobile data are still off"
+        end
+        return true
+      end,
+    },
+    {
+      id = "download-manager",
+      title = "Download Manager enabled",
+      risk = "app-data",
+      check = function(ctx)
+        local _, disabled = phone.packages(ctx.device, "-d")
+        if not disabled[DOWNLOADS] then return false end
+        return true, "the Download Manager (" .. DOWNLOADS .. ") is disabled: the Play Store cannot download without it"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        -- Back to the default state (enabled) as Settings does; a package
+        -- the system disabled needs `pm enable`.
+        phone.sh(dev, "pm default-state " .. DOWNLOADS)
+        local _, disabled = phone.packages(dev, "-d")
+        if disabled[DOWNLOADS] then phone.sh(dev, "pm enable " .. DOWNLOADS) end
+        ctx.scratch.reboot_pending = true
+        return "enabled " .. DOWNLOADS
+      end,
+      verify = function(ctx)
+        local _, disabled = phone.packages(ctx.device, "-d")
+        if disabled[DOWNLOADS] then return false, DOWNLOADS .. " is still disabled" end
+        return true
+      end,
+    },
+    {
+      id = "play-store-cache",
+      title = "Stop the Play Store and clear its cache",
+      risk = "app-data",
+      check = function(ctx)
+        -- This boot's log, without a reboot: the guides clear the cache
+        -- in any case, and a cache is cheap to lose.
+        local s = symptoms(ctx, true)
+        if not s.any then return false end
+        local info = phone.package(ctx.device, VENDING)
+        return true, string.format("the Play Store (%s) logs: %s", info and info.version_name or "?", first_lines(s, 3))
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        ctx.scratch.vending_cache = data_of(ctx, VENDING, "cache")
+        phone.sh(dev, "am force-stop " .. VENDING)
+        ctx.scratch.reboot_pending = true
+        if not phone.has_cache_only(dev, ctx) then
+          -- Android 10's pm has no --cache-only: the data step below goes on
+          -- if downloads still wait.
+          ctx.scratch.cache_by_hand = true
+          return "stopped the Play Store; this Android's pm has no --cache-only (Settings > Apps > Google Play Store > Storage > Clear cache does it by hand)"
+        end
+        local ok, why = phone.clear(dev, VENDING, true)
+        if not ok then error("pm clear --cache-only " .. VENDING .. ": " .. why, 0) end
+        return "stopped the Play Store and cleared its cache (" .. parse.human(ctx.scratch.vending_cache) .. ")"
+      end,
+      verify = function(ctx)
+        if ctx.scratch.cache_by_hand then return true end
+        local now = data_of(ctx, VENDING, "cache")
+        if now > 0 and now >= ctx.scratch.vending_cache then return false, "the Play Store's cache is still there" end
+        return true
+      end,
+    },
+    {
+      id = "account",
+      title = "A Google account on the phone",
+      risk = "read-only",
+      check = function(ctx)
+        local accounts = parse.accounts(phone.sh(ctx.device, "dumpsys account"))
+        for _, a in ipairs(accounts) do
+          if a.type == "com.google" then return false end
+        end
+        return true, "no Google account is signed in: the Play Store downloads nothing without one"
+      end,
+      fix = function(ctx)
+        df.say("On the phone: Settings > Accounts > Add account > Google, and sign in.")
+        df.confirm("Have you added a Google account on the phone?")
+        return "asked the user to add a Google account"
+      end,
+      verify = function(ctx)
+        for _, a in ipairs(parse.accounts(phone.sh(ctx.device, "dumpsys account"))) do
+          if a.type == "com.google" then return true end
+        end
+        return false, "still no Google account on the phone"
+      end,
+    },
+    {
+      id = "play-store-data",
+      title = "Clear the Play Store's data (downloads still pending after a reboot)",
+      risk = "app-data",
+      check = function(ctx)
+        local s = symptoms(ctx)
+        if not s.pending or still_blocked(ctx) then return false end
+        return true, "after clearing the cache and a reboot the Play Store still logs: " .. first_lines(s, 2)
+          .. "; clearing its data drops its settings and queue (apps and the Google account stay)"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        ctx.scratch.vending_data = data_of(ctx, VENDING, "data")
+        phone.sh(dev, "am force-stop " .. VENDING)
+        local ok, why = phone.clear(dev, VENDING, false)
+        if not ok then error("pm clear " .. VENDING .. ": " .. why, 0) end
+        ctx.scratch.reboot_pending = true
+        return "cleared the Play Store's data (" .. parse.human(ctx.scratch.vending_data) .. ")"
+      end,
+      verify = function(ctx)
+        local now = data_of(ctx, VENDING, "data")
+        if now > 0 and now >= ctx.scratch.vending_data then return false, "the Play Store's data is still there" end
+        return true
+      end,
+    },
+    {
+      id = "download-queue",
+      title = "Clear the Download Manager's queue (downloads waiting in it)",
+      risk = "app-data",
+      check = function(ctx)
+        local s = symptoms(ctx)
+        if not s.dm_waiting or still_blocked(ctx) then return false end
+        return true, "the Download Manager holds downloads that never start: " .. first_lines(s, 2)
+          .. "; clearing its data drops its download history and the stuck downloads, not downloaded files"
+      end,
+      fix = function(ctx)
+        local dev = ctx.device
+        ctx.scratch.dm_data = data_of(ctx, DOWNLOADS, "data")
+        phone.sh(dev, "am force-stop " .. DOWNLOADS)
+        local ok, why = phone.clear(dev, DOWNLOADS, false)
+        if not ok then error("pm clear " .. DOWNLOADS .. ": " .. why, 0) end
+        ctx.scratch.reboot_pending = true
+        return "cleared the Download Manager's data (" .. parse.human(ctx.scratch.dm_data) .. ")"
+      end,
+      verify = function(ctx)
+        local now = data_of(ctx, DOWNLOADS, "data")
+        if now > 0 and now >= ctx.scratch.dm_data then return false, "the Download Manager's data is still there" end
+        return true
+      end,
+    },
+    {
+      id = "play-store-version",
+      title = "The Play Store's version",
+      risk = "read-only",
+      check = function(ctx)
+        symptoms(ctx) -- reboots first when a fix asked for it: the Play Store may update itself then
+        local info = phone.package(ctx.device, VENDING)
+        if info == nil then return true, "the Play Store (" .. VENDING .. ") is not installed" end
+        local major = parse.version_major(info.version_name)
+        if major == nil or major >= ctx.params.play_store_min_major then return false end
+        return true, string.format("the Play Store is version %s, far out of date; droidfix cannot download updates",
+          info.version_name)
+      end,
+      fix = function(ctx)
+        df.say("On the phone: open the Play Store, tap your profile picture > Settings > About > Play Store version; it offers the update.")
+        df.confirm("Has the Play Store updated?")
+        return "asked the user to update the Play Store"
+      end,
+      verify = function(ctx)
+        local info = phone.package(ctx.device, VENDING)
+        local major = info and parse.version_major(info.version_name)
+        if major and major >= ctx.params.play_store_min_major then return true end
+        return false, "the Play Store is still " .. (info and info.version_name or "missing") .. ": update it by hand"
+      end,
+    },
+    {
+      id = "downloads-proceed",
+      title = "Downloads proceed after a reboot",
+      risk = "read-only",
+      check = function(ctx)
+        -- Reboots when a fix asked for it, then reads the new boot's log.
+        local s = symptoms(ctx)
+        if not s.any then return false end
+        local blocked = still_blocked(ctx)
+        return true, "after every fix and a reboot the Play Store still logs: " .. first_lines(s, 3)
+          .. (blocked and ("; " .. blocked .. " (see the steps above)") or "")
+      end,
+      fix = function(ctx)
+        -- What is left is for the person: another Google account, a
+        -- weaker download (smaller apps first), or a reflash.
+        df.say("Try another Google account (Settings > Accounts > Add account), and start with a small app. "
+          .. "If nothing downloads, the system itself may need a repair (recipe system-reflash).")
+        return "suggested another account"
+      end,
+      verify = function(ctx)
+        local s = symptoms(ctx)
+        if s.any then return false, "downloads still wait: " .. first_lines(s, 2) end
+        return true
+      end,
+    },
+  },
+}
