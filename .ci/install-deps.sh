@@ -11,6 +11,7 @@ packages=(
   adb fastboot android-sdk-libsparse-utils
   python3 zip unzip xxd
   zlib1g-dev
+  jq
 )
 
 missing=()

@@ -15,6 +15,9 @@
   X(getvar)                 \
   X(flash)                  \
   X(firmware)               \
+  X(run)                    \
+  X(recipes)                \
+  X(models)                 \
   X(help)
 
 #define DF_CLI_VERB_EXTERN(name) extern const struct df_cli_verb df_cli_verb_##name;

@@ -1,8 +1,9 @@
 /* The USB transport: a claimed adb or fastboot interface as a df_transport.
  * One asynchronous bulk IN transfer at a time, each completed one becoming one
  * on_read (message boundaries survive); one bulk OUT transfer per write, with
- * a zero-length packet when the length is a multiple of wMaxPacketSize. Every
- * libusb completion goes through the context's deferred queue (see
+ * a zero-length packet when the length is a multiple of wMaxPacketSize, or
+ * the rules of adb or fastboot once df_usb_transport_set_kind chose them.
+ * Every libusb completion goes through the context's deferred queue (see
  * core/usb_private.h), so transport callbacks only run at the loop's top. */
 #include <limits.h>
 #include <stdio.h>
@@ -26,15 +27,20 @@ enum df_usb_in_state {
 
 struct df_usb_transport;
 
+/* One df_transport_write: one bulk transfer, or one per buffer when the
+ * buffers go apart (adb). Its callback runs once libusb gave all back. */
 struct df_usb_write {
   struct df_usb_deferred node; /* first */
   struct df_usb_transport *owner;
-  struct libusb_transfer *xfer;
   struct df_usb_write *next;
   df_transport_write_cb cb;
   void *req_data;
   void *copy; /* the concatenation of several buffers, or NULL */
   size_t len;
+  int submit_err; /* a later transfer of the write could not be submitted */
+  int pending;    /* transfers libusb has not given back yet */
+  int nxfers;
+  struct libusb_transfer *xfers[];
 };
 
 struct df_usb_transport {
@@ -45,6 +51,8 @@ struct df_usb_transport {
   uint8_t ep_in;
   uint8_t ep_out;
   int out_packet_size;
+  int zero_packet;   /* end a transfer that fills its last packet with a ZLP */
+  int buffers_apart; /* each buffer of a write is a transfer of its own */
 
   struct df_usb_deferred in_node;
   struct libusb_transfer *in_xfer;
@@ -241,14 +249,17 @@ df_usb_t_run_write(struct df_usb_deferred *d)
 {
   struct df_usb_write *w = (struct df_usb_write *)d;
   struct df_usb_transport *t = w->owner;
-  struct libusb_transfer *x = w->xfer;
-  int err = df_usb_transfer_error(x->status);
+  int err = w->submit_err;
 
-  if (err == 0 && x->actual_length != x->length) err = DF_EUSB; /* short OUT: not expected */
+  for (int i = 0; i < w->nxfers && err == 0; i++) {
+    struct libusb_transfer *x = w->xfers[i];
+    err = df_usb_transfer_error(x->status);
+    if (err == 0 && x->actual_length != x->length) err = DF_EUSB; /* short OUT: not expected */
+  }
   df_usb_t_unlink_write(t, w);
   if (err != 0 && err != DF_ECANCELED) df_usb_t_report_gone(t, err);
   if (w->cb != NULL) w->cb(w->req_data, err);
-  libusb_free_transfer(x);
+  for (int i = 0; i < w->nxfers; i++) libusb_free_transfer(w->xfers[i]);
   free(w->copy);
   free(w);
   df_usb_t_maybe_finish_close(t);
@@ -259,7 +270,33 @@ df_usb_t_on_out_done(struct libusb_transfer *x)
 {
   struct df_usb_write *w = x->user_data;
 
-  df_usb_defer(w->owner->usb, &w->node);
+  if (--w->pending == 0) df_usb_defer(w->owner->usb, &w->node);
+}
+
+static void
+df_usb_t_free_write(struct df_usb_write *w)
+{
+  for (int i = 0; i < w->nxfers; i++) libusb_free_transfer(w->xfers[i]);
+  free(w->copy);
+  free(w);
+}
+
+/* Fills transfer i of w with len bytes at data. */
+static int
+df_usb_t_fill_out(struct df_usb_transport *t, struct df_usb_write *w, int i, unsigned char *data,
+                  size_t len)
+{
+  struct libusb_transfer *x = libusb_alloc_transfer(0);
+
+  if (x == NULL) return DF_ENOMEM;
+  w->xfers[i] = x;
+  libusb_fill_bulk_transfer(x, t->handle, t->ep_out, data, (int)len, df_usb_t_on_out_done, w, 0);
+  /* The device reads until a short packet: a transfer that fills its last
+   * packet exactly needs a zero-length one to end it. Every libusb 1.0.26
+   * backend honours the flag (usbfs, WinUSB, UsbDk, Darwin, the BSDs). */
+  if (t->zero_packet && len > 0 && t->out_packet_size > 0 && len % (size_t)t->out_packet_size == 0)
+    x->flags |= LIBUSB_TRANSFER_ADD_ZERO_PACKET;
+  return DF_OK;
 }
 
 static int
@@ -268,57 +305,69 @@ df_usb_t_write(struct df_transport *base, const struct df_buf *bufs, size_t nbuf
 {
   struct df_usb_transport *t = (struct df_usb_transport *)base;
   struct df_usb_write *w;
-  unsigned char *data = NULL;
-  size_t len = 0;
-  int r;
+  size_t len = 0, nonempty = 0;
+  int nxfers = 1, r = 0;
 
   if (t->closing || (bufs == NULL && nbufs > 0)) return DF_EINVAL;
   if (t->gone_err != 0) return t->gone_err;
   for (size_t i = 0; i < nbufs; i++) {
     if (bufs[i].len > (size_t)INT_MAX - len) return DF_ETOOBIG; /* libusb lengths are int */
     len += bufs[i].len;
+    if (bufs[i].len > 0) nonempty++;
   }
-  w = calloc(1, sizeof(*w));
+  if (t->buffers_apart && nonempty > 1) {
+    if (nonempty > 64) return DF_ETOOBIG;
+    nxfers = (int)nonempty;
+  }
+  w = calloc(1, sizeof(*w) + (size_t)nxfers * sizeof(w->xfers[0]));
   if (w == NULL) return DF_ENOMEM;
-  if (nbufs == 1) {
-    data = (unsigned char *)bufs[0].base; /* libusb only reads an OUT buffer */
-  } else if (nbufs > 1) {
-    size_t off = 0;
-    w->copy = malloc(len > 0 ? len : 1);
-    if (w->copy == NULL) {
-      free(w);
-      return DF_ENOMEM;
-    }
-    for (size_t i = 0; i < nbufs; i++) {
-      memcpy((char *)w->copy + off, bufs[i].base, bufs[i].len);
-      off += bufs[i].len;
-    }
-    data = w->copy;
-  }
-  w->xfer = libusb_alloc_transfer(0);
-  if (w->xfer == NULL) {
-    free(w->copy);
-    free(w);
-    return DF_ENOMEM;
-  }
   w->node.run = df_usb_t_run_write;
   w->owner = t;
   w->cb = cb;
   w->req_data = req_data;
   w->len = len;
-  libusb_fill_bulk_transfer(w->xfer, t->handle, t->ep_out, data, (int)len, df_usb_t_on_out_done,
-                            w, 0);
-  /* The device reads until a short packet: a write that fills its last
-   * packet exactly needs a zero-length one to end it. Every libusb 1.0.26
-   * backend honours the flag (usbfs, WinUSB, UsbDk, Darwin, the BSDs). */
-  if (len > 0 && t->out_packet_size > 0 && len % (size_t)t->out_packet_size == 0)
-    w->xfer->flags |= LIBUSB_TRANSFER_ADD_ZERO_PACKET;
-  r = libusb_submit_transfer(w->xfer);
+  w->nxfers = nxfers;
+  /* libusb only reads an OUT buffer, so the caller's bytes go as they are
+   * unless several must become one transfer. */
+  if (nxfers > 1) {
+    int k = 0;
+    for (size_t i = 0; i < nbufs && r == 0; i++)
+      if (bufs[i].len > 0)
+        r = df_usb_t_fill_out(t, w, k++, (unsigned char *)bufs[i].base, bufs[i].len);
+  } else if (nonempty <= 1) {
+    unsigned char *data = NULL;
+    for (size_t i = 0; i < nbufs; i++)
+      if (bufs[i].len > 0 || data == NULL) data = (unsigned char *)bufs[i].base;
+    r = df_usb_t_fill_out(t, w, 0, data, len);
+  } else {
+    size_t off = 0;
+    w->copy = malloc(len);
+    r = w->copy == NULL ? DF_ENOMEM : DF_OK;
+    for (size_t i = 0; i < nbufs && r == 0; i++) {
+      memcpy((char *)w->copy + off, bufs[i].base, bufs[i].len);
+      off += bufs[i].len;
+    }
+    if (r == 0) r = df_usb_t_fill_out(t, w, 0, w->copy, len);
+  }
   if (r != 0) {
-    libusb_free_transfer(w->xfer);
-    free(w->copy);
-    free(w);
-    return df_usb_error_from_libusb(r);
+    df_usb_t_free_write(w);
+    return r;
+  }
+  for (int i = 0; i < nxfers; i++) {
+    r = libusb_submit_transfer(w->xfers[i]);
+    if (r == 0) {
+      w->pending++;
+      continue;
+    }
+    if (i == 0) {
+      df_usb_t_free_write(w);
+      return df_usb_error_from_libusb(r);
+    }
+    /* Part of the write is on its way and cannot be taken back: the pipe
+     * is broken, which the write's callback reports once the rest is back. */
+    w->submit_err = df_usb_error_from_libusb(r);
+    for (int j = 0; j < i; j++) libusb_cancel_transfer(w->xfers[j]);
+    break;
   }
   df_usb_timeouts_changed(t->usb);
   w->next = t->writes;
@@ -352,7 +401,8 @@ df_usb_t_close(struct df_transport *base, df_transport_close_cb cb)
    * cannot be cancelled any more is already on its way back. */
   if (t->in_state == DF_USB_IN_FLIGHT) libusb_cancel_transfer(t->in_xfer);
   if (t->in_state == DF_USB_IN_HELD) t->in_state = DF_USB_IN_IDLE;
-  for (w = t->writes; w != NULL; w = w->next) libusb_cancel_transfer(w->xfer);
+  for (w = t->writes; w != NULL; w = w->next)
+    for (int i = 0; i < w->nxfers; i++) libusb_cancel_transfer(w->xfers[i]);
   df_usb_t_maybe_finish_close(t);
 }
 
@@ -452,6 +502,7 @@ df_usb_open(struct df_usb *usb, const struct df_usb_device_info *info,
   t->ep_in = ep_in;
   t->ep_out = ep_out;
   t->out_packet_size = packet;
+  t->zero_packet = 1;
   t->in_node.run = df_usb_t_run_in;
   t->close_node.run = df_usb_t_finish_close;
   libusb_fill_bulk_transfer(t->in_xfer, h, ep_in, t->in_buf, DF_USB_READ_SIZE,
@@ -459,4 +510,14 @@ df_usb_open(struct df_usb *usb, const struct df_usb_device_info *info,
   usb->open_transports++;
   *out = &t->base;
   return DF_OK;
+}
+
+void
+df_usb_transport_set_kind(struct df_transport *base, enum df_usb_kind kind)
+{
+  struct df_usb_transport *t = (struct df_usb_transport *)base;
+
+  if (base == NULL || base->ops != &df_usb_transport_ops) return;
+  t->buffers_apart = kind == DF_USB_ADB;
+  t->zero_packet = kind == DF_USB_ADB;
 }

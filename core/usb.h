@@ -91,6 +91,21 @@ df_usb_open(struct df_usb *usb, const struct df_usb_device_info *info,
             const struct df_transport_callbacks *cbs, void *userdata,
             struct df_transport **out);
 
+/* Makes t's writes follow the way kind's host tools cut bulk transfers,
+ * which phones rely on:
+ * - DF_USB_ADB: each buffer of a write is a transfer of its own (adbd takes
+ *   the 24-byte header alone, then the payload; adb/daemon/usb.cpp checks
+ *   it), and one that fills its last packet ends with a zero-length packet.
+ * - DF_USB_FASTBOOT: one transfer per write, never a zero-length packet, as
+ *   Google's fastboot writes: bootloaders (LK, ABL) read a download by its
+ *   size and stop at a short packet, so a ZLP after each full chunk would
+ *   cut the download short.
+ * df_usb_open starts a transport as df_transport_write says (one transfer,
+ * a ZLP after a full last packet); call this before the first write. Does
+ * nothing to a transport that is not from df_usb_open. */
+void
+df_usb_transport_set_kind(struct df_transport *t, enum df_usb_kind kind);
+
 /* Ends the context. Call it after every transport it opened has finished
  * closing (its close callback ran), and not from one of its callbacks. The
  * memory goes when the loop has closed the context's handles. */

@@ -1,10 +1,12 @@
 /* The df table and its host: where df functions find the run they belong
- * to. Device functions (dev:shell, flash, ...) join the table later. */
+ * to; the device part is in df_device*.c, files in df_files.c. */
 #include "lua-api/df_module.h"
 
 #include <lauxlib.h>
 
 #include "core/log.h"
+#include "lua-api/df_backup.h"
+#include "lua-api/df_device.h"
 
 static const char df_module_host_key = 'h';
 
@@ -94,4 +96,8 @@ df_module_push(lua_State *L)
   lua_setfield(L, -2, "version");
   df_ui_register(L);
   df_sleep_register(L);
+  df_device_register(L);
+  df_files_register(L);
+  df_backup_register(L);
+  df_plugin_register_all(L);
 }

@@ -21,6 +21,11 @@ struct df_question {
   const char *text;
   const char *const *options; /* DF_QUESTION_CHOOSE: noptions labels */
   size_t noptions;
+  /* DF_QUESTION_CONFIRM from df.confirm_typed: the code the user must type
+   * (exactly) for a yes; anything else is a no. NULL: a plain yes/no. A
+   * host that asks gives 1 only when the typed text equals it; --yes
+   * answers it like any confirmation. */
+  const char *typed;
 };
 
 /* The answer to a question: for a confirmation 1 (yes) or 0 (no); for a
@@ -28,6 +33,19 @@ struct df_question {
  * (DF_ECANCELED: the user gave up). Called once, on the loop thread, and
  * may be called before ask returns. */
 typedef void (*df_answer_fn)(void *answer_ctx, int answer);
+
+/* What a device call waits for (the "waiting" event): the phone coming
+ * back after a reboot, or a person pressing buttons (instruct). */
+struct df_wait_info {
+  const char *for_what;       /* "reboot", "instruct" */
+  const char *serial;
+  const char *combo;          /* instruct: the model.modes key ("fastboot"); else NULL */
+  const char *mode;           /* the device mode(s) waited for ("bootloader") */
+  const char *const *steps;   /* instruct: the steps as sentences */
+  size_t nsteps;
+  unsigned timeout_s;
+  const char *message;        /* one sentence for the user */
+};
 
 struct df_host_callbacks {
   void (*say)(void *ud, const char *text);   /* a sentence for the user */
@@ -37,6 +55,8 @@ struct df_host_callbacks {
   /* Asks the user. Returns 0 (answer will be called), or a negative DF_E*
    * with answer never called (DF_EUNSUPPORTED: nobody can be asked). */
   int (*ask)(void *ud, const struct df_question *q, df_answer_fn answer, void *answer_ctx);
+  /* A device call starts waiting (may be NULL: then it is said). */
+  void (*waiting)(void *ud, const struct df_wait_info *w);
 };
 
 /* Sets the host of L's state (one per run). cbs must outlive the state;
@@ -68,5 +88,9 @@ df_ui_register(lua_State *L);
 
 void
 df_sleep_register(lua_State *L);
+
+/* Functions external plugins added (lua-api/plugin.c); may be none. */
+void
+df_plugin_register_all(lua_State *L);
 
 #endif

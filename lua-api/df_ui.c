@@ -121,7 +121,7 @@ df_ui_cancel(void *ctx)
 }
 
 static int
-df_ui_ask(lua_State *L, enum df_question_kind kind, const char *what)
+df_ui_ask(lua_State *L, enum df_question_kind kind, bool typed, const char *what)
 {
   void *ud;
   const struct df_host_callbacks *h = df_module_host(L, &ud);
@@ -136,6 +136,14 @@ df_ui_ask(lua_State *L, enum df_question_kind kind, const char *what)
   memset(&q, 0, sizeof(q));
   q.kind = kind;
   q.text = luaL_checkstring(L, 1);
+  if (typed) {
+    size_t n;
+    q.typed = luaL_checklstring(L, 2, &n);
+    luaL_argcheck(L, n >= 1 && n <= 32, 2, "a code of 1 to 32 characters");
+    for (i = 0; i < n; i++)
+      luaL_argcheck(L, q.typed[i] > 0x20 && q.typed[i] < 0x7f, 2,
+                    "printable ASCII without spaces, so it can be typed");
+  }
   if (kind == DF_QUESTION_CHOOSE) {
     luaL_checktype(L, 2, LUA_TTABLE);
     noptions = (size_t)lua_rawlen(L, 2);
@@ -177,13 +185,21 @@ df_ui_ask(lua_State *L, enum df_question_kind kind, const char *what)
 static int
 df_lua_confirm(lua_State *L)
 {
-  return df_ui_ask(L, DF_QUESTION_CONFIRM, "df.confirm");
+  return df_ui_ask(L, DF_QUESTION_CONFIRM, false, "df.confirm");
 }
 
 static int
 df_lua_choose(lua_State *L)
 {
-  return df_ui_ask(L, DF_QUESTION_CHOOSE, "df.choose");
+  return df_ui_ask(L, DF_QUESTION_CHOOSE, false, "df.choose");
+}
+
+/* A confirmation the user must type a code for (before flashing firmware,
+ * wiping data): a reflex "y" is not enough. */
+static int
+df_lua_confirm_typed(lua_State *L)
+{
+  return df_ui_ask(L, DF_QUESTION_CONFIRM, true, "df.confirm_typed");
 }
 
 void
@@ -191,7 +207,8 @@ df_ui_register(lua_State *L)
 {
   static const luaL_Reg fns[] = {
     {"say", df_lua_say},         {"step", df_lua_step},         {"log", df_lua_log},
-    {"progress", df_lua_progress}, {"confirm", df_lua_confirm}, {"choose", df_lua_choose},
+    {"progress", df_lua_progress}, {"confirm", df_lua_confirm},
+    {"confirm_typed", df_lua_confirm_typed}, {"choose", df_lua_choose},
     {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "lua-api/bridge.h"
+#include "lua-api/df_device.h"
 
 enum df_runner_phase {
   DF_RUNNER_IDLE = 0,
@@ -37,6 +38,7 @@ struct df_runner {
   size_t cur;
   enum df_runner_phase phase;
   struct df_bridge_task *task;
+  struct df_lua_device *device; /* ctx.device, held by ctx */
   uv_timer_t finish_kick; /* finishes a canceled run from the loop; the
                              runner is freed in its close callback */
   bool started;
@@ -169,7 +171,25 @@ df_runner_host_ask(void *ud, const struct df_question *q, df_answer_fn answer, v
   return r->cbs.ask(r->ud, q, answer, actx);
 }
 
+static void
+df_runner_host_waiting(void *ud, const struct df_wait_info *w)
+{
+  struct df_runner *r = ud;
+  struct df_run_event ev;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->cbs.event == NULL) return;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = DF_RUN_EVENT_WAITING;
+  ev.recipe_id = r->report.recipe_id;
+  ev.step_id = s != NULL ? s->id : NULL;
+  ev.message = w->message;
+  ev.wait = w;
+  r->cbs.event(r->ud, &ev);
+}
+
 static const struct df_host_callbacks df_runner_host = {
+  .waiting = df_runner_host_waiting,
   .say = df_runner_host_say,
   .step = df_runner_host_step,
   .log = df_runner_host_log,
@@ -787,6 +807,67 @@ df_runner_cancel(struct df_runner *r)
   r->report.message = strdup("canceled");
   r->phase = DF_RUNNER_DONE;
   uv_timer_start(&r->finish_kick, df_runner_on_finish_kick, 0, 0);
+}
+
+struct df_runner_device_args {
+  struct df_runner *r;
+  struct df_device *dev;
+  const struct df_lua_device_env *env;
+};
+
+static int
+df_runner_push_device(lua_State *L)
+{
+  struct df_runner_device_args *a = lua_touserdata(L, 1);
+  struct df_runner *r = a->r;
+  struct df_lua_device *d;
+  int ctx;
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+  ctx = lua_gettop(L);
+  df_lua_device_push(L, a->dev, a->env); /* owns dev from here, even on a raise */
+  a->dev = NULL;
+  d = lua_touserdata(L, -1);
+  r->device = d;
+  lua_setfield(L, ctx, "device");
+  if (a->env->workdir != NULL) {
+    lua_pushstring(L, a->env->workdir);
+    lua_setfield(L, ctx, "workdir");
+  }
+  lua_getfield(L, ctx, "params");
+  for (size_t i = 0; i < r->recipe->nparams; i++) {
+    if (r->recipe->params[i].type != DF_PARAM_PATH) continue;
+    if (lua_getfield(L, -1, r->recipe->params[i].name) == LUA_TSTRING)
+      df_lua_device_allow_path(d, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+int
+df_runner_set_device(struct df_runner *r, struct df_device *dev,
+                     const struct df_lua_device_env *env)
+{
+  struct df_runner_device_args a = {r, dev, env};
+
+  if (r->recipe == NULL || r->started || r->ctx_ref == LUA_NOREF) {
+    df_device_close(dev);
+    return DF_EINVAL;
+  }
+  lua_pushcfunction(r->L, df_runner_push_device);
+  lua_pushlightuserdata(r->L, &a);
+  if (lua_pcall(r->L, 1, 0, 0) != LUA_OK) {
+    lua_pop(r->L, 1);
+    if (a.dev != NULL) df_device_close(a.dev);
+    return DF_ENOMEM;
+  }
+  return 0;
+}
+
+struct df_lua_device *
+df_runner_device(struct df_runner *r)
+{
+  return r->device;
 }
 
 const struct df_run_report *

@@ -102,6 +102,7 @@ struct df_run_event {
   enum df_log_level level;
   double done, total; /* progress */
   enum df_run_status status; /* finished */
+  const struct df_wait_info *wait; /* waiting for a phone: what for; else NULL */
 };
 
 /* What a backup before a step is for. */
@@ -185,6 +186,22 @@ df_runner_state(struct df_runner *r);
 
 struct df_sandbox *
 df_runner_sandbox(struct df_runner *r);
+
+/* Gives the run its phone: ctx.device (a df.Device owning dev, closed with
+ * the run's state) and ctx.workdir (env->workdir, which must exist). The
+ * values of the recipe's "path" parameters become local paths the device
+ * may use. After a successful load, before start. Returns 0, DF_EINVAL, or
+ * DF_ENOMEM (dev is closed then too). */
+struct df_device;
+struct df_lua_device_env;
+int
+df_runner_set_device(struct df_runner *r, struct df_device *dev,
+                     const struct df_lua_device_env *env);
+
+/* The device df_runner_set_device gave (valid while the runner is), or
+ * NULL. Its ->dev is the live session (NULL while the phone is away). */
+struct df_lua_device *
+df_runner_device(struct df_runner *r);
 
 /* Frees the run, its sandbox and report. Not while running: after finished
  * or before start. */

@@ -770,7 +770,14 @@ df_sandbox_load(lua_State *L, const char *source, size_t len, const char *chunkn
   lua_pushvalue(L, env_index);
   status = lua_pcall(L, 2, 1, 0);
   if (status == LUA_OK) return 0;
-  snprintf(err, errlen, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "cannot load");
+  const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "cannot load";
+  const char *name = chunkname[0] == '@' || chunkname[0] == '=' ? chunkname + 1 : chunkname;
+  /* Lua names the chunk in syntax errors only, not in "attempt to load a
+   * binary chunk" or out of memory: the message must name the file. */
+  if (strncmp(msg, name, strlen(name)) == 0)
+    snprintf(err, errlen, "%s", msg);
+  else
+    snprintf(err, errlen, "%s: %s", name, msg);
   lua_pop(L, 1);
   return status == LUA_ERRMEM ? DF_ENOMEM : DF_EINVAL;
 }

@@ -93,6 +93,7 @@ struct df_probe {
   bool finished;
   bool usb;
   bool unauthorized_grace; /* waiting briefly for the user to allow the key */
+  int refs; /* the timer's, plus one per TCP connect still under way */
   int fastboot_step;
 };
 
@@ -100,9 +101,17 @@ static const struct df_transport_callbacks df_probe_no_cbs; /* set by the sessio
 static void df_probe_try_fastboot(struct df_probe *p);
 
 static void
+df_probe_unref(struct df_probe *p)
+{
+  if (--p->refs == 0) free(p);
+}
+
+/* The timer has closed: the probe is over, but a connect may still be
+ * under way and will come back to it. */
+static void
 df_probe_free(uv_handle_t *handle)
 {
-  free(handle->data);
+  df_probe_unref(handle->data);
 }
 
 static void
@@ -222,9 +231,8 @@ static const struct df_adb_conn_callbacks df_device_adb_cbs = {
 };
 
 static void
-df_probe_adb_connected(void *data, struct df_transport *t, int status)
+df_probe_adb_connected(struct df_probe *p, struct df_transport *t, int status)
 {
-  struct df_probe *p = data;
   int rc;
 
   if (p->finished) {
@@ -313,9 +321,8 @@ df_probe_fastboot_gone(void *userdata, int err)
 }
 
 static void
-df_probe_fastboot_connected(void *data, struct df_transport *t, int status)
+df_probe_fastboot_connected(struct df_probe *p, struct df_transport *t, int status)
 {
-  struct df_probe *p = data;
   int rc;
 
   if (p->finished) {
@@ -337,6 +344,38 @@ df_probe_fastboot_connected(void *data, struct df_transport *t, int status)
 }
 
 static void
+df_probe_tcp_adb_connected(void *data, struct df_transport *t, int status)
+{
+  struct df_probe *p = data;
+
+  df_probe_adb_connected(p, t, status);
+  df_probe_unref(p);
+}
+
+static void
+df_probe_tcp_fastboot_connected(void *data, struct df_transport *t, int status)
+{
+  struct df_probe *p = data;
+
+  df_probe_fastboot_connected(p, t, status);
+  df_probe_unref(p);
+}
+
+/* Connects to the probe's endpoint; the probe stays allocated until the
+ * connect has come back, even if the probe ends first. */
+static int
+df_probe_connect(struct df_probe *p, bool fastboot)
+{
+  int rc;
+
+  p->refs++;
+  rc = df_tcp_connect(p->loop, p->ep.host, p->ep.port, &df_probe_no_cbs, NULL,
+                      fastboot ? df_probe_tcp_fastboot_connected : df_probe_tcp_adb_connected, p);
+  if (rc != DF_OK) p->refs--;
+  return rc;
+}
+
+static void
 df_probe_try_fastboot(struct df_probe *p)
 {
   int rc;
@@ -347,8 +386,7 @@ df_probe_try_fastboot(struct df_probe *p)
     p->dev->adb = NULL;
   }
   uv_timer_again(&p->timer);
-  rc = df_tcp_connect(p->loop, p->ep.host, p->ep.port, &df_probe_no_cbs, NULL,
-                      df_probe_fastboot_connected, p);
+  rc = df_probe_connect(p, true);
   if (rc != DF_OK) df_probe_finish(p, rc);
 }
 
@@ -371,6 +409,7 @@ df_probe_new(struct df_loop *loop, const struct df_endpoint *ep, const char *ser
   p->userdata = userdata;
   p->dev->endpoint = *ep;
   p->dev->probing = p;
+  p->refs = 1; /* the timer's: released when it has closed */
   snprintf(p->dev->serial, sizeof(p->dev->serial), "%s", serial);
   return p;
 }
@@ -395,14 +434,8 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
   snprintf(serial, sizeof(serial), "%s:%d", ep->host, ep->port);
   p = df_probe_new(loop, ep, serial, keys, cb, userdata);
   if (p == NULL) return DF_ENOMEM;
-  if (ep->kind == DF_ENDPOINT_FASTBOOT) {
-    p->trying_fastboot = true;
-    rc = df_tcp_connect(loop, ep->host, ep->port, &df_probe_no_cbs, NULL,
-                        df_probe_fastboot_connected, p);
-  } else {
-    rc = df_tcp_connect(loop, ep->host, ep->port, &df_probe_no_cbs, NULL,
-                        df_probe_adb_connected, p);
-  }
+  p->trying_fastboot = ep->kind == DF_ENDPOINT_FASTBOOT;
+  rc = df_probe_connect(p, p->trying_fastboot);
   if (rc != DF_OK) {
     free(p->dev);
     free(p);
@@ -435,6 +468,8 @@ df_device_probe_usb(struct df_loop *loop, struct df_usb *usb,
     free(p);
     return rc;
   }
+  /* adb: header and payload apart, ZLPs; fastboot: no ZLP mid-download. */
+  df_usb_transport_set_kind(t, info->kind);
   df_probe_arm(p, timeout_ms);
   if (p->trying_fastboot)
     df_probe_fastboot_connected(p, t, DF_OK);

@@ -1,8 +1,10 @@
 ---@meta
 -- The df module recipes see: the single source of the API reference
 -- (docs/api is generated from these annotations). This file holds the
--- non-device part; device functions (dev:shell, dev:push, flash, reboot,
--- wait_for ...) are added when the host ADB/fastboot plugins land.
+-- talking-with-the-user part; the phone (df.Device: dev:shell, dev:push,
+-- flash, reboot, wait_for ...), df.model, df.instruct and the file
+-- functions are in device.lua, backups in backup.lua, the recipe's shape
+-- in recipe.lua.
 --
 -- Conventions (the luv way):
 --   * A call that waits (df.sleep, df.confirm, df.choose, and every device
@@ -17,6 +19,11 @@
 
 ---@class df
 ---@field version string droidfix's version, e.g. "0.1.0"
+---@field hash df.hash hashes of local files (device.lua)
+---@field archive df.archive reading archives (device.lua)
+---@field firmware df.firmware looking inside firmware packages (device.lua)
+---@field backup df.backup backups of the phone (backup.lua)
+---@field plugins table<string, table<string, function>> functions added by external plugins: df.plugins.NAME.FUNCTION (docs/plugins.md); empty without plugins
 df = {}
 
 ---Tells the user something (one sentence). With more than one argument the
@@ -70,6 +77,22 @@ function df.confirm(question) end
 ---@return string message_or_option
 ---@return string? code
 function df.choose(question, options) end
+
+---Asks for a confirmation the user has to type: the question is shown with
+---the code, and only the code typed exactly is a yes (anything else is a
+---no). For what cannot be undone (flashing firmware, wiping the phone).
+---With --yes the answer is yes at once; without a terminal and without
+-----yes: nil, message, "EUNSUPPORTED" at once (never hangs).
+---
+---```lua
+---local yes = df.confirm_typed("This erases everything on the phone.", "ERASE")
+---```
+---@param question string
+---@param code string 1 to 32 printable characters, no spaces
+---@return boolean|nil yes
+---@return string? message
+---@return string? code
+function df.confirm_typed(question, code) end
 
 -- ---------------------------------------------------------------------
 -- The sandbox: what else a recipe can use.

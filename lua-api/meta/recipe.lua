@@ -36,6 +36,9 @@
 ---@field params table<string, string|number|boolean> the parameters, typed, with defaults
 ---@field scratch table a table for the whole run, shared by all steps
 ---@field dry_run boolean true with --dry-run (only checks run then)
+---@field device df.Device the phone (see df.Device)
+---@field workdir string a folder of this run on the computer: local files a recipe
+---pushes, pulls or flashes live here (or come from a parameter of type "path")
 ---@field recipe { id: string, title: string, risk: df.Risk }
 ---@field step { id: string, title: string, risk: df.Risk } the step running
 

@@ -281,6 +281,7 @@ df_adb_on_stream_packet(struct df_adb_conn *conn, const struct df_adb_header *h,
   /* Replies name our id in arg1 and the phone's in arg0. */
   struct df_adb_stream *s = df_adb_find_stream(conn, h->arg1);
   uint32_t local_id = h->arg1;
+  int rc;
 
   switch (h->command) {
   case DF_ADB_OKAY:
@@ -301,14 +302,21 @@ df_adb_on_stream_packet(struct df_adb_conn *conn, const struct df_adb_header *h,
       /* Data for a stream we closed: tell the phone it is gone. */
       return df_adb_send(conn, DF_ADB_CLSE, local_id, h->arg0, NULL, 0);
     }
-    s->cbs->on_data(s->userdata, payload, h->data_length);
-    s = df_adb_find_stream(conn, local_id); /* on_data may have closed it */
-    if (s == NULL || conn->closing) return DF_OK;
     if (s->paused) {
       s->okay_owed = true;
+      s->cbs->on_data(s->userdata, payload, h->data_length);
       return DF_OK;
     }
-    return df_adb_send(conn, DF_ADB_OKAY, s->local_id, s->remote_id, NULL, 0);
+    /* OKAY before the data is consumed, as adb's server does once the
+     * bytes are in its client's socket: the phone reads and sends the next
+     * payload while this one is written out (a pull's file write no longer
+     * stops the phone). The next WRTE waits in the kernel's socket buffer,
+     * so nothing here grows; a consumer that pauses in on_data gets at most
+     * that one payload more, and its OKAY is withheld. */
+    rc = df_adb_send(conn, DF_ADB_OKAY, s->local_id, s->remote_id, NULL, 0);
+    if (rc != DF_OK) return rc;
+    s->cbs->on_data(s->userdata, payload, h->data_length);
+    return DF_OK;
   default:
     return DF_EPROTO;
   }

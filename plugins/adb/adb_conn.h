@@ -57,7 +57,8 @@ struct df_adb_stream_callbacks {
   /* The phone accepted (0) or refused (DF_EUNSUPPORTED) the service. */
   void (*on_open)(void *userdata, int status);
   /* Bytes from the phone; valid during the call. The OKAY that lets the
-   * phone send more goes out when this returns, unless the stream is paused. */
+   * phone send more goes out just before this call, unless the stream is
+   * paused (so after a pause at most one more payload arrives). */
   void (*on_data)(void *userdata, const uint8_t *data, size_t len);
   /* The stream is closed (0: by the phone; else why). Called once; the
    * stream's memory is freed right after. Not called after

@@ -36,6 +36,8 @@ struct df_adb_sync {
   uint8_t request[8 + DF_SYNC_PATH_MAX + 16];
   /* transfers */
   int fd;
+  const struct df_adb_sync_sink *sink;     /* pull_to: where data goes */
+  const struct df_adb_sync_source *source; /* push_from: where data comes from */
   struct df_progress *progress;
   uint64_t bytes;
   int64_t mtime;
@@ -71,7 +73,7 @@ df_adb_sync_end_op(struct df_adb_sync *sync, int status, const char *message)
     close(sync->fd);
     sync->fd = -1;
   }
-  if (op == DF_SYNC_OP_PULL || op == DF_SYNC_OP_PULL_STAT) {
+  if ((op == DF_SYNC_OP_PULL || op == DF_SYNC_OP_PULL_STAT) && sync->sink == NULL) {
     if (status == DF_OK && rename(sync->partial, sync->local) != 0) {
       status = df_error_from_errno(errno);
       message = "";
@@ -147,6 +149,13 @@ df_adb_sync_ev_stat(void *ctx, const struct df_sync_stat *st)
     df_adb_sync_end_op(sync, DF_EINVAL, "remote object is not a regular file");
     return;
   }
+  if (sync->sink != NULL && sync->sink->on_start != NULL) {
+    int src = sync->sink->on_start(sync->op_userdata, st);
+    if (src != DF_OK) {
+      df_adb_sync_end_op(sync, src, "");
+      return;
+    }
+  }
   sync->op = DF_SYNC_OP_PULL;
   if (sync->progress != NULL) sync->progress->total = st->size;
   sync->mtime = st->mtime;
@@ -169,6 +178,15 @@ df_adb_sync_ev_data(void *ctx, const uint8_t *data, size_t len)
   struct df_adb_sync *sync = ctx;
 
   if (sync->local_error != DF_OK) return; /* drain; the error is reported at DONE */
+  if (sync->sink != NULL) {
+    int rc = sync->sink->on_data(sync->op_userdata, data, len);
+    if (rc != DF_OK) {
+      sync->local_error = rc;
+      return;
+    }
+    sync->bytes += len;
+    len = 0;
+  }
   while (len > 0) {
     ssize_t n = write(sync->fd, data, len);
     if (n < 0) {
@@ -189,7 +207,8 @@ df_adb_sync_ev_done(void *ctx)
   struct df_adb_sync *sync = ctx;
 
   if (sync->op == DF_SYNC_OP_PULL && sync->local_error != DF_OK)
-    df_adb_sync_end_op(sync, sync->local_error, "cannot write the local file");
+    df_adb_sync_end_op(sync, sync->local_error,
+                       sync->sink != NULL ? "" : "cannot write the local file");
   else
     df_adb_sync_end_op(sync, DF_OK, NULL);
 }
@@ -311,6 +330,8 @@ df_adb_sync_begin(struct df_adb_sync *sync, enum df_adb_sync_op op, void *userda
   sync->done_cb = NULL;
   sync->bytes = 0;
   sync->local_error = DF_OK;
+  sync->sink = NULL;
+  sync->source = NULL;
   return DF_OK;
 }
 
@@ -377,10 +398,15 @@ df_adb_sync_fill(struct df_adb_sync *sync, int i, size_t start)
     size_t want = sync->buf_cap - len - 8;
     if (want > DF_SYNC_DATA_MAX) want = DF_SYNC_DATA_MAX;
     ssize_t n;
-    do {
-      n = read(sync->fd, b + len + 8, want);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return df_error_from_errno(errno);
+    if (sync->source != NULL) {
+      n = sync->source->read(sync->op_userdata, b + len + 8, want);
+      if (n < 0) return (int)n;
+    } else {
+      do {
+        n = read(sync->fd, b + len + 8, want);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) return df_error_from_errno(errno);
+    }
     if (n == 0) {
       sync->eof = true;
       continue;
@@ -533,11 +559,78 @@ df_adb_sync_pull(struct df_adb_sync *sync, const char *remote_path, const char *
   return DF_OK;
 }
 
+/* ---- streaming variants: data from and to the caller, not a file ---- */
+
+int
+df_adb_sync_push_from(struct df_adb_sync *sync, const struct df_adb_sync_source *source,
+                      const char *remote_path, uint32_t mode, int64_t mtime, uint64_t size,
+                      struct df_progress *progress, df_adb_sync_done_cb done, void *userdata)
+{
+  char spec[DF_SYNC_PATH_MAX + 32];
+  long n;
+  int rc;
+
+  if (source == NULL || source->read == NULL) return DF_EINVAL;
+  if (strlen(remote_path) > DF_SYNC_PATH_MAX - 16) return DF_ETOOBIG;
+  rc = df_adb_sync_begin(sync, DF_SYNC_OP_PUSH, userdata);
+  if (rc != DF_OK) return rc;
+  sync->op = DF_SYNC_OP_NONE; /* not started until the first buffer is full */
+  rc = df_adb_sync_alloc_buffers(sync);
+  if (rc != DF_OK) return rc;
+  sync->source = source;
+  sync->done_cb = done;
+  sync->progress = progress;
+  sync->mtime = mtime;
+  sync->eof = false;
+  sync->done_queued = false;
+  sync->cur = 0;
+  if (progress != NULL) progress->total = size;
+  df_sync_decoder_expect(&sync->decoder, DF_SYNC_EXPECT_STATUS);
+  snprintf(spec, sizeof(spec), "%s,%u", remote_path, (unsigned)(S_IFREG | (mode & 07777)));
+  n = df_sync_request_encode(sync->buf[0], sync->buf_cap, DF_SYNC_SEND, spec);
+  if (n < 0) rc = (int)n;
+  if (rc == DF_OK) rc = df_adb_sync_fill(sync, 0, (size_t)n);
+  if (rc != DF_OK) {
+    sync->done_cb = NULL;
+    sync->source = NULL;
+    return rc;
+  }
+  sync->op = DF_SYNC_OP_PUSH;
+  df_adb_sync_push_send(sync);
+  return DF_OK;
+}
+
+int
+df_adb_sync_pull_to(struct df_adb_sync *sync, const char *remote_path,
+                    const struct df_adb_sync_sink *sink, struct df_progress *progress,
+                    df_adb_sync_done_cb done, void *userdata)
+{
+  bool v2 = df_adb_conn_has_feature(sync->conn, "stat_v2");
+  int rc;
+
+  if (sink == NULL || sink->on_data == NULL) return DF_EINVAL;
+  if (strlen(remote_path) > DF_SYNC_PATH_MAX) return DF_ETOOBIG;
+  rc = df_adb_sync_begin(sync, DF_SYNC_OP_PULL_STAT, userdata);
+  if (rc != DF_OK) return rc;
+  snprintf(sync->remote, sizeof(sync->remote), "%s", remote_path);
+  sync->sink = sink;
+  sync->progress = progress;
+  df_sync_decoder_expect(&sync->decoder, v2 ? DF_SYNC_EXPECT_STAT2 : DF_SYNC_EXPECT_STAT);
+  rc = df_adb_sync_send_request(sync, v2 ? DF_SYNC_STA2 : DF_SYNC_STAT, remote_path);
+  if (rc != DF_OK) {
+    sync->sink = NULL;
+    return rc;
+  }
+  sync->done_cb = done;
+  return DF_OK;
+}
+
 void
 df_adb_sync_close(struct df_adb_sync *sync)
 {
   if (sync->fd >= 0) close(sync->fd);
-  if (sync->op == DF_SYNC_OP_PULL || sync->op == DF_SYNC_OP_PULL_STAT) unlink(sync->partial);
+  if ((sync->op == DF_SYNC_OP_PULL || sync->op == DF_SYNC_OP_PULL_STAT) && sync->sink == NULL)
+    unlink(sync->partial);
   if (sync->stream != NULL) {
     /* QUIT would need a write slot; closing the stream ends the service
      * on the phone all the same (adbd's sync loop stops on a read error). */

@@ -8,7 +8,9 @@
 #ifndef DF_ADB_SYNC_H
 #define DF_ADB_SYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/progress.h"
 #include "plugins/adb/adb_conn.h"
@@ -50,6 +52,46 @@ df_adb_sync_push(struct df_adb_sync *sync, const char *local_path, const char *r
 int
 df_adb_sync_pull(struct df_adb_sync *sync, const char *remote_path, const char *local_path,
                  struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
+
+/* ---- Streaming variants: the caller gives or takes the data ----
+ * (additive; for backups that go straight into an archive and restores
+ * that come straight out of one, with no file in between.) */
+
+/* Where pulled data goes. Both run on the loop thread with the operation's
+ * userdata. on_start (may be NULL) gets the phone's stat of the file before
+ * any data is asked for; a df error from it ends the pull with that error
+ * (no data is requested). on_data gets each piece in order; a df error from
+ * it stops taking data (the rest is drained) and done gets that error. The
+ * pieces add up to the file only when done reports 0. */
+struct df_adb_sync_sink {
+  int (*on_start)(void *userdata, const struct df_sync_stat *st);
+  int (*on_data)(void *userdata, const uint8_t *data, size_t len);
+};
+
+/* Pulls remote_path into sink (no local file, no .partial). sink must stay
+ * valid until done. progress may be NULL. */
+int
+df_adb_sync_pull_to(struct df_adb_sync *sync, const char *remote_path,
+                    const struct df_adb_sync_sink *sink, struct df_progress *progress,
+                    df_adb_sync_done_cb done, void *userdata);
+
+/* Where pushed data comes from: read fills buf with up to len bytes and
+ * returns how many (> 0), 0 at the end, or a df error. On an error the push
+ * is abandoned without DONE (so the phone never takes a half file as
+ * finished: adbd removes it) and done gets that error. Called on the loop
+ * thread with the operation's userdata, possibly already from inside
+ * df_adb_sync_push_from. */
+struct df_adb_sync_source {
+  ssize_t (*read)(void *userdata, void *buf, size_t len);
+};
+
+/* Pushes the source's bytes to remote_path as a regular file with mode's
+ * permission bits and mtime. size is for progress only (0: unknown).
+ * progress may be NULL. source must stay valid until done. */
+int
+df_adb_sync_push_from(struct df_adb_sync *sync, const struct df_adb_sync_source *source,
+                      const char *remote_path, uint32_t mode, int64_t mtime, uint64_t size,
+                      struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
 
 /* Sends QUIT and closes the stream; a pending operation is abandoned (its
  * callback is not called; a pull's .partial file is removed). */

@@ -46,6 +46,12 @@ struct df_fastboot {
   uint64_t sent;           /* bytes the transport has taken */
   uint64_t filled;         /* bytes read from the source (one chunk ahead) */
   bool expecting_data;
+  /* A reply that came while the last chunk's write was still completing:
+   * over USB the phone's OKAY can be reaped before the OUT transfer's own
+   * completion (completions of two endpoints come in no fixed order). */
+  uint8_t early[DF_FASTBOOT_RESPONSE_MAX];
+  size_t early_len;
+  bool early_have;
   uint8_t *chunk[2];
   size_t chunk_len[2];
   int cur;
@@ -151,6 +157,10 @@ df_fastboot_chunk_written(void *req, int status)
   if (fb->sent == fb->src.size) {
     fb->state = DF_FB_WAIT_REPLY; /* now the phone's OKAY or FAIL */
     df_fastboot_arm(fb);
+    if (fb->early_have) {
+      fb->early_have = false;
+      df_fastboot_on_reply(fb, fb->early, fb->early_len);
+    }
     return;
   }
   fb->cur ^= 1;
@@ -198,6 +208,7 @@ df_fastboot_start_data(struct df_fastboot *fb, uint32_t asked)
     return;
   }
   fb->state = DF_FB_SENDING;
+  fb->early_have = false;
   uv_timer_stop(&fb->timer);
   n = df_fastboot_fill(fb, 0);
   if (n < 0) {
@@ -226,6 +237,12 @@ df_fastboot_on_reply(struct df_fastboot *fb, const uint8_t *data, size_t len)
 {
   struct df_fastboot_reply r;
 
+  if (fb->state == DF_FB_SENDING && !fb->early_have && len <= sizeof(fb->early)) {
+    memcpy(fb->early, data, len); /* answered when the data is all out */
+    fb->early_len = len;
+    fb->early_have = true;
+    return;
+  }
   if (fb->state != DF_FB_WAIT_REPLY) return; /* nothing asked: ignore */
   if (df_fastboot_reply_parse(data, len, &r) != DF_OK) {
     df_fastboot_finish(fb, DF_EPROTO, "unreadable reply from the phone");

@@ -57,7 +57,11 @@ df_fastboot_parse_number(const char *text, uint64_t *value)
     base = 16;
     text += 2;
   }
-  if (*text == '\0') return DF_EINVAL;
+  /* Digits only: strtoull would also take blanks, a sign ("-1" is 2^64 - 1)
+   * and a second "0x". */
+  if (*text == '\0' ||
+      strspn(text, base == 16 ? "0123456789abcdefABCDEF" : "0123456789") != strlen(text))
+    return DF_EINVAL;
   *value = strtoull(text, &end, base);
   return *end == '\0' ? DF_OK : DF_EINVAL;
 }

@@ -162,17 +162,29 @@ df_fastboot_flash(struct df_fastboot *fb, const char *partition, const char *ima
                   const char *slot, struct df_progress *progress, df_fastboot_info_cb info,
                   df_fastboot_flash_cb done, void *userdata)
 {
+  struct df_image *img;
+  int rc;
+
+  if (strlen(partition) == 0 || strlen(partition) > 40) return DF_EINVAL;
+  rc = df_image_open(image_path, &img);
+  if (rc != DF_OK) return rc;
+  rc = df_fastboot_flash_image(fb, partition, img, slot, progress, info, done, userdata);
+  if (rc != DF_OK) df_image_free(img);
+  return rc;
+}
+
+int
+df_fastboot_flash_image(struct df_fastboot *fb, const char *partition, struct df_image *img,
+                        const char *slot, struct df_progress *progress, df_fastboot_info_cb info,
+                        df_fastboot_flash_cb done, void *userdata)
+{
   struct df_flash *f;
   int rc;
 
   if (strlen(partition) == 0 || strlen(partition) > 40) return DF_EINVAL;
   f = calloc(1, sizeof(*f));
   if (f == NULL) return DF_ENOMEM;
-  rc = df_image_open(image_path, &f->img);
-  if (rc != DF_OK) {
-    free(f);
-    return rc;
-  }
+  f->img = img;
   f->fb = fb;
   f->progress = progress;
   f->info = info;
@@ -189,9 +201,6 @@ df_fastboot_flash(struct df_fastboot *fb, const char *partition, const char *ima
     f->step = DF_FLASH_MAX_DOWNLOAD;
     rc = df_flash_command(f, "getvar:%s", "max-download-size");
   }
-  if (rc != DF_OK) {
-    df_image_free(f->img);
-    free(f);
-  }
+  if (rc != DF_OK) free(f); /* the image stays the caller's */
   return rc;
 }

@@ -27,4 +27,15 @@ df_fastboot_flash(struct df_fastboot *fb, const char *partition, const char *ima
                   const char *slot, struct df_progress *progress, df_fastboot_info_cb info,
                   df_fastboot_flash_cb done, void *userdata);
 
+/* The same for an image already opened (plugins/fastboot/image.h), e.g.
+ * one read straight out of an archive (archive_source.h). Takes ownership
+ * of img on success (freed when done has been called); on an error it
+ * stays the caller's. */
+struct df_image;
+
+int
+df_fastboot_flash_image(struct df_fastboot *fb, const char *partition, struct df_image *img,
+                        const char *slot, struct df_progress *progress, df_fastboot_info_cb info,
+                        df_fastboot_flash_cb done, void *userdata);
+
 #endif

@@ -35,7 +35,8 @@ struct df_image_segment {
 };
 
 struct df_image {
-  int fd;
+  int fd;                  /* a file's, or -1 for an image from a reader */
+  struct df_image_reader reader; /* where the bytes come from */
   uint64_t file_size;
   bool sparse;
   uint32_t blk_sz;
@@ -65,15 +66,28 @@ df_image_add_chunk(struct df_image *img, const struct df_image_chunk *c)
   return DF_OK;
 }
 
+/* The reader of an image opened from a file. */
+static long
+df_image_file_read_at(void *ctx, void *buf, size_t len, uint64_t offset)
+{
+  struct df_image *img = ctx;
+
+  for (;;) {
+    ssize_t n = pread(img->fd, buf, len, (off_t)offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return df_error_from_errno(errno);
+    return (long)n;
+  }
+}
+
 static int
-df_image_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+df_image_pread_all(struct df_image *img, void *buf, size_t len, uint64_t offset)
 {
   size_t have = 0;
 
   while (have < len) {
-    ssize_t n = pread(fd, (uint8_t *)buf + have, len - have, (off_t)(offset + have));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return df_error_from_errno(errno);
+    long n = img->reader.read_at(img->reader.ctx, (uint8_t *)buf + have, len - have, offset + have);
+    if (n < 0) return (int)n;
     if (n == 0) return DF_ECORRUPT; /* shorter than its headers say */
     have += (size_t)n;
   }
@@ -89,7 +103,7 @@ df_image_scan_sparse(struct df_image *img)
   uint64_t pos, blocks = 0;
   int rc;
 
-  rc = df_image_pread_all(img->fd, buf, sizeof(buf), 0);
+  rc = df_image_pread_all(img, buf, sizeof(buf), 0);
   if (rc == DF_OK) rc = df_sparse_header_parse(buf, sizeof(buf), &h);
   if (rc != DF_OK) return rc;
   img->blk_sz = h.blk_sz;
@@ -100,7 +114,7 @@ df_image_scan_sparse(struct df_image *img)
     struct df_image_chunk c = {0};
     uint8_t cb[DF_SPARSE_CHUNK_HEADER_SIZE + 4];
 
-    rc = df_image_pread_all(img->fd, cb, DF_SPARSE_CHUNK_HEADER_SIZE, pos);
+    rc = df_image_pread_all(img, cb, DF_SPARSE_CHUNK_HEADER_SIZE, pos);
     if (rc == DF_OK) rc = df_sparse_chunk_parse(cb, DF_SPARSE_CHUNK_HEADER_SIZE, &h, blocks, &ch);
     if (rc != DF_OK) return rc;
     c.type = ch.type;
@@ -108,7 +122,7 @@ df_image_scan_sparse(struct df_image *img)
     c.block_start = blocks;
     c.data_offset = pos + h.chunk_hdr_sz;
     if (ch.type == DF_SPARSE_CHUNK_FILL) {
-      rc = df_image_pread_all(img->fd, cb, 4, c.data_offset);
+      rc = df_image_pread_all(img, cb, 4, c.data_offset);
       if (rc != DF_OK) return rc;
       c.fill = (uint32_t)cb[0] | (uint32_t)cb[1] << 8 | (uint32_t)cb[2] << 16 | (uint32_t)cb[3] << 24;
     }
@@ -124,12 +138,30 @@ df_image_scan_sparse(struct df_image *img)
   return DF_OK;
 }
 
+/* Tells a sparse image from a raw one and lists its chunks (a raw image is
+ * one RAW chunk of 4 KiB blocks). */
+static int
+df_image_scan(struct df_image *img)
+{
+  uint8_t magic[4];
+
+  img->sparse = img->file_size >= 4 &&
+                df_image_pread_all(img, magic, 4, 0) == DF_OK && df_sparse_is_sparse(magic, 4);
+  if (img->sparse) return df_image_scan_sparse(img);
+
+  struct df_image_chunk c = {.type = DF_SPARSE_CHUNK_RAW, .data_offset = 0};
+  img->blk_sz = DF_IMAGE_BLOCK_SIZE;
+  if (img->file_size > (uint64_t)UINT32_MAX * DF_IMAGE_BLOCK_SIZE) return DF_ETOOBIG;
+  img->total_blks = (uint32_t)((img->file_size + DF_IMAGE_BLOCK_SIZE - 1) / DF_IMAGE_BLOCK_SIZE);
+  c.blocks = img->total_blks;
+  return df_image_add_chunk(img, &c);
+}
+
 int
 df_image_open(const char *path, struct df_image **out)
 {
   struct df_image *img;
   struct stat st;
-  uint8_t magic[4];
   int rc;
 
   img = calloc(1, sizeof(*img));
@@ -146,18 +178,10 @@ df_image_open(const char *path, struct df_image **out)
     return DF_EINVAL;
   }
   img->file_size = (uint64_t)st.st_size;
-  img->sparse = img->file_size >= 4 && pread(img->fd, magic, 4, 0) == 4 &&
-                df_sparse_is_sparse(magic, 4);
-  if (img->sparse) {
-    rc = df_image_scan_sparse(img);
-  } else {
-    struct df_image_chunk c = {.type = DF_SPARSE_CHUNK_RAW, .data_offset = 0};
-    img->blk_sz = DF_IMAGE_BLOCK_SIZE;
-    img->total_blks = (uint32_t)((img->file_size + DF_IMAGE_BLOCK_SIZE - 1) / DF_IMAGE_BLOCK_SIZE);
-    c.blocks = img->total_blks;
-    rc = img->file_size > (uint64_t)UINT32_MAX * DF_IMAGE_BLOCK_SIZE ? DF_ETOOBIG
-                                                                     : df_image_add_chunk(img, &c);
-  }
+  img->reader.read_at = df_image_file_read_at;
+  img->reader.ctx = img;
+  img->reader.size = img->file_size;
+  rc = df_image_scan(img);
   if (rc != DF_OK) {
     df_image_free(img);
     return rc;
@@ -167,11 +191,34 @@ df_image_open(const char *path, struct df_image **out)
   return DF_OK;
 }
 
+int
+df_image_open_reader(const struct df_image_reader *reader, struct df_image **out)
+{
+  struct df_image *img;
+  int rc;
+
+  if (reader == NULL || reader->read_at == NULL || reader->size == 0) return DF_EINVAL;
+  img = calloc(1, sizeof(*img));
+  if (img == NULL) return DF_ENOMEM;
+  img->fd = -1;
+  img->reader = *reader;
+  img->file_size = reader->size;
+  rc = df_image_scan(img);
+  if (rc != DF_OK) {
+    img->reader.close = NULL; /* on an error the reader stays the caller's */
+    df_image_free(img);
+    return rc;
+  }
+  *out = img;
+  return DF_OK;
+}
+
 void
 df_image_free(struct df_image *img)
 {
   if (img == NULL) return;
   if (img->fd >= 0) close(img->fd);
+  if (img->fd < 0 && img->reader.close != NULL) img->reader.close(img->reader.ctx);
   free(img->chunks);
   free(img->pieces);
   free(img->segs);
@@ -408,9 +455,8 @@ df_image_read(void *ctx, uint8_t *buf, size_t len)
     } else if (s->kind == DF_SEG_ZERO) {
       memset(buf + done, 0, n);
     } else {
-      ssize_t r = pread(img->fd, buf + done, n, (off_t)(s->file_offset + img->seg_off));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return df_error_from_errno(errno);
+      long r = img->reader.read_at(img->reader.ctx, buf + done, n, s->file_offset + img->seg_off);
+      if (r < 0) return r;
       if (r == 0) return DF_ECORRUPT; /* the file shrank under us */
       n = (size_t)r;
     }

@@ -27,6 +27,27 @@ struct df_image;
 int
 df_image_open(const char *path, struct df_image **out);
 
+/* Where the bytes of an image that is not a plain file come from (an
+ * archive entry, plugins/fastboot/archive_source.h). read_at gives up to len
+ * bytes at offset: how many (> 0), 0 past the end, or a negative df error.
+ * Offsets come in increasing order while an image is validated and while
+ * the pieces of a plan are read in order (0, 1, 2 ...): a reader that can
+ * only go forward serves them without seeking; it needs to go back only
+ * once, from the end of the validation of a sparse image to its start, and
+ * when a piece is read again. close (may be NULL) frees ctx. */
+struct df_image_reader {
+  long (*read_at)(void *ctx, void *buf, size_t len, uint64_t offset);
+  void (*close)(void *ctx);
+  void *ctx;
+  uint64_t size; /* bytes of the image as stored (raw or sparse) */
+};
+
+/* The same as df_image_open for an image read through reader. Takes
+ * ownership of reader->ctx on success (df_image_free closes it); on an
+ * error it stays the caller's. */
+int
+df_image_open_reader(const struct df_image_reader *reader, struct df_image **out);
+
 void
 df_image_free(struct df_image *img);
 

@@ -232,6 +232,7 @@ df_sim_adbd_shell_feed(struct df_sim_adbd_shell_reader *r, const uint8_t *data, 
         continue;
       }
       r->in_payload = true;
+      continue; /* no empty piece when the payload has not come yet */
     }
     {
       size_t take = r->left < len ? r->left : len;

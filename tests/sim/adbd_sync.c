@@ -3,7 +3,14 @@
  * written straight to the file's fd, the file put in place atomically on
  * DONE), RECV (64 KiB chunks read straight into the outgoing WRTE, several
  * per WRTE) and QUIT. Requests are parsed incrementally: they straddle WRTE
- * boundaries freely. */
+ * boundaries freely.
+ *
+ * SEND's file writes wait for the loop's next turn: adbd.c sends the OKAY
+ * when on_data returns, so the host sends its next WRTE while this one is
+ * written, as on a phone, where adbd acknowledges once the bytes are in the
+ * sync thread's socket and that thread writes the file meanwhile
+ * (daemon/file_sync_service.cpp). Written at once instead, the file write
+ * sat between every WRTE and its OKAY and set the pace of every push. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +26,10 @@
 /* recv_uncompressed: each DATA carries up to SYNC_DATA_MAX minus the
  * 8-byte header. */
 #define RECV_CHUNK (DF_SIM_ADBD_SYNC_DATA_MAX - DF_SIM_ADBD_SYNC_HEADER_SIZE)
+
+/* SEND bytes held for the next loop turn beyond this are written at once
+ * (a host that does not wait for OKAY cannot make the phone buffer more). */
+#define SEND_PENDING_MAX (4u * 1024 * 1024)
 
 enum sync_state {
   SYNC_REQUEST = 0,  /* reading a request header (id, path length) */
@@ -43,6 +54,9 @@ struct df_sim_adbd_sync {
   struct df_sim_vfs_write *w;
   int wfd;
   uint32_t data_left;
+  struct df_sim_buf wpending;   /* SEND bytes not yet written to wfd */
+  uv_check_t *flusher;          /* writes wpending after the OKAY went out */
+  struct df_sim_adbd_stream *stream;
   /* RECV */
   int rfd;
   struct df_sim_buf pending;
@@ -235,12 +249,16 @@ do_send(struct df_sim_adbd_stream *s, const char *spec)
   sy->state = SYNC_SEND_HEADER;
 }
 
+static bool flush_pending(struct df_sim_adbd_stream *s);
+
 static void
 send_abort(struct df_sim_adbd_stream *s)
 {
   struct df_sim_adbd_sync *sy = s->sync;
 
+  sy->wpending.len = 0;
   if (sy->w != NULL) {
+    close(sy->wfd); /* the fd is ours to close (phone.h); a leak kept every pushed file alive */
     df_sim_vfs_write_finish(phone_of(s), sy->w, false, 0);
     sy->w = NULL;
     sy->wfd = -1;
@@ -346,6 +364,11 @@ send_header(struct df_sim_adbd_stream *s, uint32_t id, uint32_t value)
   }
   if (id == DF_SIM_ADBD_ID_DONE) {
     /* DONE carries the mtime; OKAY when the file is in place. */
+    if (!flush_pending(s)) {
+      sync_over(s);
+      return;
+    }
+    close(sy->wfd);
     err = df_sim_vfs_write_finish(phone_of(s), sy->w, true, (int64_t)value);
     sy->w = NULL;
     sy->wfd = -1;
@@ -364,13 +387,21 @@ send_header(struct df_sim_adbd_stream *s, uint32_t id, uint32_t value)
   sync_over(s);
 }
 
-/* Writes DATA bytes to the file; a failed write is reported once, then the
- * rest is drained (handle_send_file's fail path). */
-static void
-send_data(struct df_sim_adbd_stream *s, const uint8_t *data, size_t len)
+/* Writes the held SEND bytes to the file. A failed write is reported
+ * once, then the rest of the push is drained (handle_send_file's fail
+ * path). Returns false after a failure. */
+static bool
+flush_pending(struct df_sim_adbd_stream *s)
 {
   struct df_sim_adbd_sync *sy = s->sync;
+  const char *data = sy->wpending.data;
+  size_t len = sy->wpending.len;
 
+  if (sy->flusher != NULL)
+    uv_check_stop(sy->flusher);
+  sy->wpending.len = 0;
+  if (sy->w == NULL)
+    return len == 0;
   while (len > 0) {
     ssize_t n = write(sy->wfd, data, len);
 
@@ -381,12 +412,55 @@ send_data(struct df_sim_adbd_stream *s, const uint8_t *data, size_t len)
 
       send_fail(s, "write failed: %s", strerror(e));
       send_abort(s);
-      sy->state = SYNC_DRAIN_DATA;
-      return;
+      if (sy->state == SYNC_SEND_DATA)
+        sy->state = SYNC_DRAIN_DATA;
+      else if (sy->state == SYNC_SEND_HEADER)
+        sy->state = SYNC_DRAIN_HEADER;
+      return false;
     }
     data += n;
     len -= (size_t)n;
   }
+  return true;
+}
+
+static void
+on_flush(uv_check_t *check)
+{
+  struct df_sim_adbd_sync *sy = check->data;
+
+  flush_pending(sy->stream);
+}
+
+static void
+on_flusher_closed(uv_handle_t *handle)
+{
+  free(handle);
+}
+
+/* Holds DATA bytes for the file until the loop's next turn (written at
+ * once when no check handle can be had, or too much is held). */
+static void
+send_data(struct df_sim_adbd_stream *s, const uint8_t *data, size_t len)
+{
+  struct df_sim_adbd_sync *sy = s->sync;
+
+  if (sy->flusher == NULL) {
+    struct df_sim_adbd *adbd = s->conn->adbd;
+
+    sy->flusher = malloc(sizeof(*sy->flusher));
+    if (sy->flusher != NULL && (adbd == NULL || uv_check_init(&adbd->loop->uv, sy->flusher) != 0)) {
+      free(sy->flusher);
+      sy->flusher = NULL;
+    }
+    if (sy->flusher != NULL)
+      sy->flusher->data = sy;
+  }
+  df_sim_buf_append(&sy->wpending, data, len);
+  if (sy->flusher == NULL || sy->wpending.len >= SEND_PENDING_MAX)
+    flush_pending(s);
+  else
+    uv_check_start(sy->flusher, on_flush);
 }
 
 static void
@@ -545,6 +619,11 @@ sync_on_free(struct df_sim_adbd_stream *s)
   if (sy == NULL)
     return;
   send_abort(s); /* a push cut short leaves nothing behind */
+  if (sy->flusher != NULL) {
+    uv_check_stop(sy->flusher);
+    uv_close((uv_handle_t *)sy->flusher, on_flusher_closed);
+  }
+  df_sim_buf_free(&sy->wpending);
   if (sy->rfd >= 0)
     close(sy->rfd);
   df_sim_buf_free(&sy->pending);
@@ -567,6 +646,7 @@ df_sim_adbd_sync_open(struct df_sim_adbd_stream *s)
     return DF_ENOMEM;
   sy->wfd = -1;
   sy->rfd = -1;
+  sy->stream = s;
   s->sync = sy;
   s->ops = &sync_ops;
   return 0;

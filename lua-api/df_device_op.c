@@ -1,0 +1,88 @@
+/* One operation on a df.Device that a task waits for (df_device_op.h). */
+#include "lua-api/df_device_op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core/error.h"
+
+void
+df_device_op_detach(void *p)
+{
+  struct df_device_op *op = p;
+
+  op->canceled = true;
+  if (op->d != NULL) op->d->busy = false;
+  op->d = NULL;
+  op->task = NULL;
+}
+
+void *
+df_device_op_begin(lua_State *L, struct df_lua_device *d, const char *what, size_t size)
+{
+  struct df_device_op *op;
+  struct df_bridge_task *task;
+
+  df_lua_device_live(L, d, what);
+  task = df_bridge_begin(L, what);
+  op = calloc(1, size);
+  if (op == NULL) {
+    df_bridge_fail(L, task, DF_ENOMEM);
+    luaL_error(L, "%s: out of memory", what);
+  }
+  op->task = task;
+  op->d = d;
+  d->busy = true;
+  df_bridge_set_cancel(task, df_device_op_detach, op);
+  return op;
+}
+
+int
+df_device_op_fail(lua_State *L, void *p, int err, const char *message)
+{
+  struct df_device_op *op = p;
+  struct df_bridge_task *task = op->task;
+
+  if (op->d != NULL) op->d->busy = false;
+  free(op);
+  df_bridge_fail(L, task, err);
+  lua_pop(L, 2); /* df_bridge_fail's message and code: say ours */
+  lua_pushstring(L, message != NULL ? message : df_strerror(err));
+  lua_pushstring(L, df_error_name(err));
+  return 3;
+}
+
+int
+df_device_op_wait(lua_State *L, struct df_bridge_task *task)
+{
+  return df_bridge_wait(L, task);
+}
+
+bool
+df_device_op_alive(void *p)
+{
+  struct df_device_op *op = p;
+
+  if (!op->canceled) return true;
+  free(op);
+  return false;
+}
+
+void
+df_device_op_complete(void *p, df_bridge_push_fn push, void (*free_fn)(void *op))
+{
+  struct df_device_op *op = p;
+
+  if (op->d != NULL) op->d->busy = false;
+  df_bridge_complete(op->task, push, op);
+  if (free_fn != NULL) free_fn(op);
+  free(op);
+}
+
+int
+df_device_op_push_error(lua_State *L, struct df_device_op *op)
+{
+  return df_bridge_push_error(L, op->status, op->message[0] ? op->message : NULL);
+}

@@ -1,0 +1,660 @@
+/* Restoring a backup: the whole archive is checked against its manifest on
+ * the thread pool before the phone is touched; then its files stream
+ * straight out of the archive to the phone (each hashed again on the way,
+ * and a file whose bytes no longer match is abandoned before the phone
+ * takes it as complete), empty folders are made, settings that differ are
+ * put back, and apps that are gone are listed (APKs are not in a backup). */
+#include "plugins/adb/backup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/archive.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "plugins/adb/adb_shell.h"
+#include "plugins/adb/adb_sync.h"
+#include "plugins/adb/backup_buf.h"
+
+#define DF_RESTORE_META_MAX (8u * 1024 * 1024)
+#define DF_RESTORE_MKDIR_BATCH 8000
+
+static const char *const df_restore_ns[3] = {"system", "secure", "global"};
+
+/* Settings left alone even when they differ: changing them could cut the
+ * very connection the restore runs on, or they are counters. */
+static const char *const df_restore_keep[] = {
+  "global/adb_enabled", "global/development_settings_enabled", "global/boot_count",
+  "global/adb_wifi_enabled", NULL};
+
+enum df_restore_phase {
+  DF_RS_CHECK,
+  DF_RS_FILES,
+  DF_RS_MKDIR,
+  DF_RS_SETTINGS_LIST,
+  DF_RS_SETTINGS_PUT,
+  DF_RS_PACKAGES,
+  DF_RS_DONE,
+};
+
+struct df_restore_put {
+  int ns;
+  char *key;
+  char *value;
+};
+
+struct df_restore {
+  struct df_loop *loop;
+  struct df_adb_conn *conn;
+  char *path;
+  char **folders;
+  size_t nfolders;
+  bool want_settings;
+  struct df_progress *progress;
+  df_restore_done_cb done;
+  void *userdata;
+
+  uv_work_t work;
+  int check_status;
+  struct df_backup_check check;
+  struct df_archive *a;
+  struct df_adb_sync *sync;
+  bool canceled;
+  int pending;
+  enum df_restore_phase phase;
+
+  size_t index; /* the current entry in check.list */
+  struct df_hash *hash;
+  uint64_t entry_bytes;
+  char remote[4200];
+
+  struct df_backup_buf mkdirs; /* quoted folder names, space-separated */
+  size_t ndirs_pending;
+  struct df_backup_buf meta_packages, meta_settings[3];
+  int ns;
+  struct df_restore_put *puts;
+  size_t nputs, capputs, put_index;
+  struct df_backup_buf settings_failed, missing_apps;
+  struct df_restore_result result;
+};
+
+static void df_restore_next_entry(struct df_restore *r);
+static void df_restore_after_files(struct df_restore *r);
+
+static void
+df_restore_free(struct df_restore *r)
+{
+  for (size_t i = 0; i < r->nfolders; i++) free(r->folders[i]);
+  free(r->folders);
+  free(r->path);
+  df_backup_check_free(&r->check);
+  df_archive_close(r->a);
+  df_hash_free(r->hash);
+  df_backup_buf_free(&r->mkdirs);
+  df_backup_buf_free(&r->meta_packages);
+  for (int i = 0; i < 3; i++) df_backup_buf_free(&r->meta_settings[i]);
+  for (size_t i = 0; i < r->nputs; i++) {
+    free(r->puts[i].key);
+    free(r->puts[i].value);
+  }
+  free(r->puts);
+  df_backup_buf_free(&r->settings_failed);
+  df_backup_buf_free(&r->missing_apps);
+  free(r);
+}
+
+static void
+df_restore_close_sync_later(void *data)
+{
+  df_adb_sync_close(data);
+}
+
+/* As in backup.c: never free the sync session from inside its callback. */
+static void
+df_restore_drop_sync(struct df_restore *r)
+{
+  if (r->sync == NULL) return;
+  if (df_loop_schedule(r->loop, df_restore_close_sync_later, r->sync) != DF_OK)
+    df_log_debug("restore: sync session left open (the loop is closing)");
+  r->sync = NULL;
+}
+
+static void
+df_restore_end(struct df_restore *r, int status, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static void
+df_restore_end(struct df_restore *r, int status, const char *fmt, ...)
+{
+  df_restore_drop_sync(r);
+  if (fmt != NULL) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->result.message, sizeof(r->result.message), fmt, ap);
+    va_end(ap);
+  }
+  r->result.settings_failed = r->settings_failed.data != NULL ? r->settings_failed.data : "";
+  r->result.missing_apps = r->missing_apps.data != NULL ? r->missing_apps.data : "";
+  if (r->progress != NULL) df_progress_finish(r->progress, status);
+  r->done(r->userdata, status, &r->result);
+  r->canceled = true;
+  if (r->pending == 0) df_restore_free(r);
+}
+
+void
+df_restore_cancel(struct df_restore *r)
+{
+  df_restore_drop_sync(r);
+  r->canceled = true;
+  if (r->pending == 0) df_restore_free(r);
+}
+
+static bool
+df_restore_returned(struct df_restore *r)
+{
+  r->pending--;
+  if (!r->canceled) return false;
+  if (r->pending == 0) df_restore_free(r);
+  return true;
+}
+
+/* Whether a phone path is under one of the chosen folders. */
+static bool
+df_restore_wanted(const struct df_restore *r, const char *remote)
+{
+  if (r->nfolders == 0) return true;
+  for (size_t i = 0; i < r->nfolders; i++) {
+    size_t n = strlen(r->folders[i]);
+    if (strncmp(remote, r->folders[i], n) == 0 && (remote[n] == '\0' || remote[n] == '/' ||
+                                                   (n == 1 && r->folders[i][0] == '/')))
+      return true;
+  }
+  return false;
+}
+
+/* ---- 1. the check, before anything else ---- */
+
+static void
+df_restore_check_run(uv_work_t *req)
+{
+  struct df_restore *r = req->data;
+  r->check_status = df_backup_verify_sync(r->path, true, &r->check);
+}
+
+static void df_restore_on_sync_ready(void *ud, int status);
+
+static void
+df_restore_check_after(uv_work_t *req, int status)
+{
+  struct df_restore *r = req->data;
+  char msg[1600];
+  int rc;
+
+  if (df_restore_returned(r)) return;
+  if (status != 0 && r->check_status == DF_OK) r->check_status = DF_ECANCELED;
+  if (r->check_status != DF_OK) {
+    df_backup_check_message(r->path, r->check_status, &r->check, msg, sizeof(msg));
+    df_restore_end(r, r->check_status, "%s", msg);
+    return;
+  }
+  df_log_info("restore: %s checked: %" PRIu64 " files, manifest sha256 %s", r->path,
+              r->check.files, r->check.manifest_sha256);
+  rc = df_archive_open(r->path, &r->a);
+  if (rc == DF_OK) rc = df_adb_sync_open(r->conn, df_restore_on_sync_ready, r, &r->sync);
+  if (rc != DF_OK) {
+    r->sync = NULL;
+    df_restore_end(r, rc, "cannot start the restore: %s", df_strerror(rc));
+    return;
+  }
+  if (r->progress != NULL) df_progress_start(r->progress, "restore", r->check.bytes);
+  r->phase = DF_RS_FILES;
+}
+
+/* ---- 2. the files, straight from the archive ---- */
+
+static ssize_t
+df_restore_source_read(void *ud, void *buf, size_t len)
+{
+  struct df_restore *r = ud;
+  ssize_t n = df_archive_read(r->a, buf, len);
+  char hex[DF_HASH_HEX_MAX];
+
+  if (n < 0) return n;
+  if (n > 0) {
+    df_hash_update(r->hash, buf, (size_t)n);
+    r->entry_bytes += (uint64_t)n;
+    if (r->progress != NULL) df_progress_add(r->progress, (uint64_t)n);
+    return n;
+  }
+  /* The end: only now may the phone be told the file is whole. */
+  if (df_hash_final_hex(r->hash, hex, sizeof(hex)) != DF_OK) return DF_EIO;
+  if (strcmp(hex, r->check.list[r->index].sha256) != 0) return DF_EMISMATCH;
+  return 0;
+}
+
+static const struct df_adb_sync_source df_restore_source = {.read = df_restore_source_read};
+
+static void
+df_restore_on_pushed(void *ud, int status, const char *message)
+{
+  struct df_restore *r = ud;
+
+  df_hash_free(r->hash);
+  r->hash = NULL;
+  if (status != DF_OK) {
+    if (status == DF_EMISMATCH)
+      df_restore_end(r, DF_ECORRUPT, "%s changed since it was checked (its sha256 no longer "
+                                     "matches); %s was not written. Restore stopped",
+                     r->check.list[r->index].name, r->remote);
+    else
+      df_restore_end(r, status, "writing %s to the phone failed: %s", r->remote,
+                     message[0] != '\0' ? message : df_strerror(status));
+    return;
+  }
+  r->result.files++;
+  r->result.bytes += r->entry_bytes;
+  r->index++;
+  df_restore_next_entry(r);
+}
+
+/* Reads a small meta text whole (capped). */
+static int
+df_restore_read_meta(struct df_restore *r, struct df_backup_buf *b)
+{
+  char buf[16384];
+  ssize_t n;
+
+  while ((n = df_archive_read(r->a, buf, sizeof(buf))) > 0) {
+    if (b->len + (size_t)n > DF_RESTORE_META_MAX) return DF_ETOOBIG;
+    df_backup_buf_append(b, buf, (size_t)n);
+  }
+  if (n < 0) return (int)n;
+  return b->err;
+}
+
+static void
+df_restore_next_entry(struct df_restore *r)
+{
+  struct df_archive_entry e;
+  char qname[8600];
+  int rc;
+
+  for (;;) {
+    rc = df_archive_next(r->a, &e);
+    if (rc < 0) {
+      df_restore_end(r, DF_ECORRUPT, "%s could not be read again after it was checked: %s",
+                     r->path, df_archive_error_message(r->a));
+      return;
+    }
+    if (rc == 0) break;
+    if (strcmp(e.path, DF_BACKUP_MANIFEST) == 0) continue; /* the last entry */
+    if (r->index >= r->check.nlist) {
+      df_restore_end(r, DF_ECORRUPT, "%s changed since it was checked", r->path);
+      return;
+    }
+    const struct df_backup_entry *be = &r->check.list[r->index];
+    const char *name = be->name;
+    if (strncmp(e.path, name, strlen(name)) != 0) {
+      df_restore_end(r, DF_ECORRUPT, "%s changed since it was checked (at %s)", r->path, e.path);
+      return;
+    }
+    bool in_files = strncmp(name, "files/", 6) == 0;
+    if (be->is_dir || !in_files) {
+      if (be->is_dir && in_files && df_restore_wanted(r, name + 5)) {
+        df_backup_shell_quote(name + 5, qname, sizeof(qname));
+        df_backup_buf_printf(&r->mkdirs, "%s%s", r->mkdirs.len ? " " : "", qname);
+        r->result.dirs++;
+      } else if (strcmp(name, "meta/packages.txt") == 0) {
+        if ((rc = df_restore_read_meta(r, &r->meta_packages)) != DF_OK) goto meta_failed;
+      } else {
+        for (int i = 0; i < 3; i++) {
+          char want[64];
+          snprintf(want, sizeof(want), "meta/settings-%s.txt", df_restore_ns[i]);
+          if (strcmp(name, want) == 0 && (rc = df_restore_read_meta(r, &r->meta_settings[i])) != DF_OK)
+            goto meta_failed;
+        }
+      }
+      r->index++;
+      continue;
+    }
+    if (!df_restore_wanted(r, name + 5)) {
+      r->index++;
+      continue;
+    }
+    snprintf(r->remote, sizeof(r->remote), "%s", name + 5);
+    rc = df_hash_new(DF_HASH_SHA256, &r->hash);
+    if (rc == DF_OK) {
+      r->entry_bytes = 0;
+      rc = df_adb_sync_push_from(r->sync, &df_restore_source, r->remote,
+                                 (be->mode & 07777) ? be->mode : 0660, (int64_t)time(NULL),
+                                 be->size, NULL, df_restore_on_pushed, r);
+    }
+    if (rc != DF_OK) {
+      df_hash_free(r->hash);
+      r->hash = NULL;
+      df_restore_end(r, rc == DF_EMISMATCH ? DF_ECORRUPT : rc, "cannot write %s to the phone: %s",
+                     r->remote, df_strerror(rc));
+    }
+    return;
+  }
+  df_archive_close(r->a);
+  r->a = NULL;
+  df_restore_drop_sync(r);
+  df_restore_after_files(r);
+  return;
+meta_failed:
+  df_restore_end(r, rc, "cannot read %s from the backup: %s", e.path, df_strerror(rc));
+}
+
+static void
+df_restore_on_sync_ready(void *ud, int status)
+{
+  struct df_restore *r = ud;
+
+  if (status != DF_OK) {
+    df_restore_end(r, status, "the phone refused its file service (sync): %s", df_strerror(status));
+    return;
+  }
+  df_restore_next_entry(r);
+}
+
+/* ---- 3. folders, settings, apps: shell commands one after another ---- */
+
+static void df_restore_shell_next(struct df_restore *r);
+
+static int
+df_restore_shell(struct df_restore *r, const char *cmd, df_adb_capture_cb cb)
+{
+  int rc = df_adb_shell_capture(r->conn, cmd, DF_RESTORE_META_MAX, cb, r);
+  if (rc == DF_OK) r->pending++;
+  return rc;
+}
+
+/* The value of key in a `settings list` text, or NULL. */
+static const char *
+df_restore_lookup(const char *text, const char *key, size_t keylen, size_t *vlen)
+{
+  const char *p = text;
+
+  while (p != NULL && *p != '\0') {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    if (len > keylen && strncmp(p, key, keylen) == 0 && p[keylen] == '=') {
+      *vlen = len - keylen - 1;
+      if (*vlen > 0 && p[keylen + 1 + *vlen - 1] == '\r') (*vlen)--;
+      return p + keylen + 1;
+    }
+    p = nl != NULL ? nl + 1 : NULL;
+  }
+  return NULL;
+}
+
+static bool
+df_restore_kept(int ns, const char *key)
+{
+  char full[512];
+  snprintf(full, sizeof(full), "%s/%s", df_restore_ns[ns], key);
+  for (size_t i = 0; df_restore_keep[i] != NULL; i++)
+    if (strcmp(full, df_restore_keep[i]) == 0) return true;
+  return false;
+}
+
+/* Queues a put for each backed-up setting whose value differs now. */
+static void
+df_restore_plan_settings(struct df_restore *r, int ns, const char *now)
+{
+  const char *p = r->meta_settings[ns].data;
+
+  while (p != NULL && *p != '\0') {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    const char *eq = memchr(p, '=', len);
+    if (eq != NULL && eq > p) {
+      size_t klen = (size_t)(eq - p), vlen = len - klen - 1, nvlen = 0;
+      if (vlen > 0 && eq[vlen] == '\r') vlen--;
+      const char *cur = df_restore_lookup(now, p, klen, &nvlen);
+      if (cur == NULL || nvlen != vlen || memcmp(cur, eq + 1, vlen) != 0) {
+        char *key = strndup(p, klen);
+        if (key != NULL && df_restore_kept(ns, key)) {
+          df_backup_buf_printf(&r->settings_failed,
+                               "%s/%s: left as is (changing it could cut the connection)\n",
+                               df_restore_ns[ns], key);
+          free(key);
+        } else if (key != NULL) {
+          if (r->nputs == r->capputs) {
+            size_t ncap = r->capputs ? r->capputs * 2 : 32;
+            struct df_restore_put *np = realloc(r->puts, ncap * sizeof(*np));
+            if (np == NULL) {
+              free(key);
+              return;
+            }
+            r->puts = np;
+            r->capputs = ncap;
+          }
+          r->puts[r->nputs++] = (struct df_restore_put){ns, key, strndup(eq + 1, vlen)};
+        }
+      }
+    }
+    p = nl != NULL ? nl + 1 : NULL;
+  }
+}
+
+static void
+df_restore_on_shell(void *ud, int status, int exit_code, const char *out, size_t out_len,
+                    const char *err, size_t err_len)
+{
+  struct df_restore *r = ud;
+
+  if (df_restore_returned(r)) return;
+  if (status != DF_OK) {
+    df_restore_end(r, status, "a command on the phone failed: %s", df_strerror(status));
+    return;
+  }
+  switch (r->phase) {
+  case DF_RS_MKDIR:
+    if (exit_code > 0)
+      df_log_warn("restore: making folders failed (exit %d): %.*s", exit_code, (int)err_len, err);
+    r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_PACKAGES;
+    r->ns = 0;
+    break;
+  case DF_RS_SETTINGS_LIST:
+    if (exit_code > 0)
+      df_backup_buf_printf(&r->settings_failed, "%s: cannot be read now: %.*s\n",
+                           df_restore_ns[r->ns], (int)err_len, err);
+    else
+      df_restore_plan_settings(r, r->ns, out);
+    r->ns++;
+    break;
+  case DF_RS_SETTINGS_PUT: {
+    const struct df_restore_put *pt = &r->puts[r->put_index];
+    /* `settings put` fails with an exception text and, over shell v2, a
+     * non-zero exit; over v1 only the text tells. */
+    bool failed = exit_code > 0 || strstr(out, "Exception") != NULL ||
+                  strstr(err, "Exception") != NULL || (err_len > 0 && exit_code != 0);
+    if (failed) {
+      const char *why = err_len > 0 ? err : out;
+      size_t wl = err_len > 0 ? err_len : out_len;
+      const char *nl = memchr(why, '\n', wl);
+      if (nl != NULL) wl = (size_t)(nl - why);
+      df_backup_buf_printf(&r->settings_failed, "%s/%s: %.*s\n", df_restore_ns[pt->ns], pt->key,
+                           (int)(wl > 300 ? 300 : wl), wl > 0 ? why : "refused");
+    } else {
+      r->result.settings_restored++;
+    }
+    r->put_index++;
+    break;
+  }
+  case DF_RS_PACKAGES: {
+    /* Apps in the backup's list that `pm list packages -3` no longer has. */
+    const char *p = r->meta_packages.data;
+    while (p != NULL && *p != '\0') {
+      const char *nl = strchr(p, '\n');
+      size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+      if (len > 8 && strncmp(p, "package:", 8) == 0) {
+        size_t n = 8;
+        while (n < len && p[n] != ' ' && p[n] != '\r') n++;
+        char needle[600];
+        snprintf(needle, sizeof(needle), "package:%.*s", (int)(n - 8 > 500 ? 500 : n - 8), p + 8);
+        size_t el = strlen(needle);
+        bool present = false;
+        for (const char *q = out; (q = strstr(q, needle)) != NULL; q += el) {
+          /* The whole name: a longer name with the same start is another app. */
+          char after = q[el];
+          bool at_line_start = q == out || q[-1] == '\n';
+          if (at_line_start && (after == '\0' || after == '\n' || after == '\r' || after == ' ')) {
+            present = true;
+            break;
+          }
+        }
+        if (!present) df_backup_buf_printf(&r->missing_apps, "%.*s\n", (int)(len - 8), p + 8);
+      }
+      p = nl != NULL ? nl + 1 : NULL;
+    }
+    r->phase = DF_RS_DONE;
+    break;
+  }
+  default:
+    break;
+  }
+  df_restore_shell_next(r);
+}
+
+static void
+df_restore_shell_next(struct df_restore *r)
+{
+  char *cmd = NULL;
+  int rc = DF_OK;
+
+  if (r->phase == DF_RS_SETTINGS_LIST) {
+    while (r->ns < 3 && r->meta_settings[r->ns].len == 0) r->ns++;
+    if (r->ns >= 3) {
+      r->phase = DF_RS_SETTINGS_PUT;
+      r->put_index = 0;
+    }
+  }
+  if (r->phase == DF_RS_SETTINGS_PUT && r->put_index >= r->nputs) r->phase = DF_RS_PACKAGES;
+  if (r->phase == DF_RS_PACKAGES && r->meta_packages.len == 0) r->phase = DF_RS_DONE;
+
+  switch (r->phase) {
+  case DF_RS_SETTINGS_LIST:
+    if (asprintf(&cmd, "settings list %s", df_restore_ns[r->ns]) < 0) cmd = NULL;
+    break;
+  case DF_RS_SETTINGS_PUT: {
+    const struct df_restore_put *pt = &r->puts[r->put_index];
+    size_t kq = df_backup_shell_quote(pt->key, NULL, 0) + 1;
+    size_t vq = df_backup_shell_quote(pt->value != NULL ? pt->value : "", NULL, 0) + 1;
+    char *k = malloc(kq), *v = malloc(vq);
+    if (k != NULL && v != NULL) {
+      df_backup_shell_quote(pt->key, k, kq);
+      df_backup_shell_quote(pt->value != NULL ? pt->value : "", v, vq);
+      if (asprintf(&cmd, "settings put %s %s %s", df_restore_ns[pt->ns], k, v) < 0) cmd = NULL;
+    }
+    free(k);
+    free(v);
+    break;
+  }
+  case DF_RS_PACKAGES:
+    cmd = strdup("pm list packages -3");
+    break;
+  case DF_RS_DONE:
+    df_log_info("restore: %" PRIu64 " files, %" PRIu64 " bytes, %" PRIu64 " settings put back",
+                r->result.files, r->result.bytes, r->result.settings_restored);
+    df_restore_end(r, DF_OK, NULL);
+    return;
+  default:
+    return;
+  }
+  if (cmd == NULL) {
+    df_restore_end(r, DF_ENOMEM, "out of memory");
+    return;
+  }
+  rc = df_restore_shell(r, cmd, df_restore_on_shell);
+  if (rc != DF_OK) df_restore_end(r, rc, "cannot run \"%s\" on the phone: %s", cmd, df_strerror(rc));
+  free(cmd);
+}
+
+static void
+df_restore_after_files(struct df_restore *r)
+{
+  if (r->mkdirs.err != 0 || r->meta_packages.err != 0) {
+    df_restore_end(r, DF_ENOMEM, "out of memory");
+    return;
+  }
+  if (r->mkdirs.len > 0) {
+    /* One command for all folders (files made their parents already; this
+     * brings back the empty ones). Long lists would pass the phone's
+     * command-line limit: those are made by the file pushes alone. */
+    if (r->mkdirs.len < 100000) {
+      char *cmd = NULL;
+      r->phase = DF_RS_MKDIR;
+      if (asprintf(&cmd, "mkdir -p %s", r->mkdirs.data) < 0) {
+        df_restore_end(r, DF_ENOMEM, "out of memory");
+        return;
+      }
+      int rc = df_restore_shell(r, cmd, df_restore_on_shell);
+      free(cmd);
+      if (rc != DF_OK) df_restore_end(r, rc, "cannot make folders on the phone: %s", df_strerror(rc));
+      return;
+    }
+    df_log_warn("restore: too many folders to recreate empty ones; files were restored");
+  }
+  r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_PACKAGES;
+  r->ns = 0;
+  df_restore_shell_next(r);
+}
+
+/* ---- start ---- */
+
+int
+df_restore_start(struct df_loop *loop, struct df_adb_conn *conn, const char *archive_path,
+                 const struct df_restore_options *opts, struct df_progress *progress,
+                 df_restore_done_cb done, void *userdata, struct df_restore **out)
+{
+  struct df_restore *r;
+  int rc;
+
+  if (archive_path == NULL || done == NULL) return DF_EINVAL;
+  r = calloc(1, sizeof(*r));
+  if (r == NULL) return DF_ENOMEM;
+  r->loop = loop;
+  r->conn = conn;
+  r->progress = progress;
+  r->done = done;
+  r->userdata = userdata;
+  r->want_settings = opts != NULL ? opts->settings : true;
+  r->path = strdup(archive_path);
+  if (r->path == NULL) goto nomem;
+  if (opts != NULL && opts->nfolders > 0) {
+    r->folders = calloc(opts->nfolders, sizeof(*r->folders));
+    if (r->folders == NULL) goto nomem;
+    for (size_t i = 0; i < opts->nfolders; i++) {
+      const char *f = opts->folders[i];
+      size_t n = strlen(f);
+      if (f[0] != '/') {
+        df_restore_free(r);
+        return DF_EINVAL;
+      }
+      while (n > 1 && f[n - 1] == '/') n--;
+      r->folders[i] = strndup(f, n);
+      if (r->folders[i] == NULL) goto nomem;
+      r->nfolders++;
+    }
+  }
+  r->phase = DF_RS_CHECK;
+  r->work.data = r;
+  rc = uv_queue_work(&loop->uv, &r->work, df_restore_check_run, df_restore_check_after);
+  if (rc != 0) {
+    df_restore_free(r);
+    return df_error_from_uv(rc);
+  }
+  r->pending++;
+  if (out != NULL) *out = r;
+  return DF_OK;
+nomem:
+  df_restore_free(r);
+  return DF_ENOMEM;
+}

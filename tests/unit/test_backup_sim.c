@@ -1,0 +1,407 @@
+/* The backup and restore C path against a real droidfix-sim (started here
+ * from DF_BIN_DIR on free ports): a backup of /sdcard with apps and
+ * settings reads back against its manifest; files deleted on the phone
+ * change its user_data_sha256 and a restore brings the digest back byte
+ * for byte; a bit-flipped or truncated archive is refused before anything
+ * is pushed; a canceled backup leaves nothing; an existing archive is never
+ * overwritten. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "core/loop.h"
+#include "plugins/adb/adb_shell.h"
+#include "plugins/adb/backup.h"
+#include "plugins/device.h"
+
+static char tmpdir[64];
+static char state_dir[128];
+static pid_t sim_pid = -1;
+static struct df_loop loop;
+static struct df_adb_keys keys;
+static struct df_device *dev;
+
+static bool
+exists(const char *path)
+{
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+static void
+run_until(bool *flag)
+{
+  while (!*flag) uv_run(&loop.uv, UV_RUN_ONCE);
+}
+
+/* user_data_sha256 from `droidfix-sim status`. */
+static void
+digest(char out[65])
+{
+  char cmd[512], line[8192];
+  const char *bin = getenv("DF_BIN_DIR");
+  FILE *f;
+
+  snprintf(cmd, sizeof(cmd), "%s/droidfix-sim status --state-dir %s", bin, state_dir);
+  f = popen(cmd, "r");
+  assert_non_null(f);
+  size_t n = fread(line, 1, sizeof(line) - 1, f);
+  line[n] = '\0';
+  pclose(f);
+  const char *p = strstr(line, "\"user_data_sha256\": \"");
+  assert_non_null(p);
+  memcpy(out, p + 21, 64);
+  out[64] = '\0';
+}
+
+struct shell_wait {
+  bool done;
+  int status, exit_code;
+};
+
+static void
+on_shell(void *ud, int status, int exit_code, const char *out, size_t out_len, const char *err,
+         size_t err_len)
+{
+  struct shell_wait *w = ud;
+  (void)out;
+  (void)out_len;
+  (void)err;
+  (void)err_len;
+  w->status = status;
+  w->exit_code = exit_code;
+  w->done = true;
+}
+
+static int
+phone_shell(const char *cmd)
+{
+  struct shell_wait w = {0};
+  assert_int_equal(df_adb_shell_capture(dev->adb, cmd, 65536, on_shell, &w), 0);
+  run_until(&w.done);
+  assert_int_equal(w.status, 0);
+  return w.exit_code;
+}
+
+struct probe_wait {
+  bool done;
+  int status;
+};
+
+static void
+on_probe(void *ud, int status, struct df_device *d)
+{
+  struct probe_wait *w = ud;
+  w->status = status;
+  dev = d;
+  w->done = true;
+}
+
+static int
+setup(void **state)
+{
+  char out_path[160], home[160], kdir[200], line[256];
+  const char *bin = getenv("DF_BIN_DIR");
+  (void)state;
+
+  if (bin == NULL) bin = "build/bin";
+  setenv("DF_BIN_DIR", bin, 0);
+  snprintf(tmpdir, sizeof(tmpdir), "/tmp/df-test-backup-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL) return -1;
+  snprintf(state_dir, sizeof(state_dir), "%s/phone", tmpdir);
+  snprintf(home, sizeof(home), "%s/home", tmpdir);
+  mkdir(state_dir, 0700);
+  mkdir(home, 0700);
+  setenv("HOME", home, 1);
+  unsetenv("ANDROID_USER_HOME");
+  snprintf(out_path, sizeof(out_path), "%s/sim.out", tmpdir);
+  sim_pid = fork();
+  if (sim_pid == 0) {
+    char exe[512];
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 1);
+    snprintf(exe, sizeof(exe), "%s/droidfix-sim", getenv("DF_BIN_DIR"));
+    execl(exe, exe, "serve", "--state-dir", state_dir, (char *)NULL);
+    _exit(127);
+  }
+  /* Wait for "adb 127.0.0.1:PORT". */
+  struct df_endpoint ep;
+  bool found = false;
+  for (int i = 0; i < 100 && !found; i++) {
+    FILE *f = fopen(out_path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+      if (strncmp(line, "adb ", 4) == 0) {
+        line[strcspn(line, "\n")] = '\0';
+        found = df_endpoint_parse(line + 4, &ep) == 0;
+      }
+    }
+    if (f != NULL) fclose(f);
+    if (!found) usleep(100 * 1000);
+  }
+  if (!found) return -1;
+  ep.kind = DF_ENDPOINT_ADB;
+  if (df_loop_init(&loop) != 0) return -1;
+  snprintf(kdir, sizeof(kdir), "%s/.android", home);
+  mkdir(kdir, 0700);
+  if (df_adb_keys_load(&keys, kdir) != 0) return -1;
+  struct probe_wait w = {0};
+  if (df_device_probe(&loop, &ep, &keys, 5000, on_probe, &w) != 0) return -1;
+  run_until(&w.done);
+  return w.status == 0 && dev != NULL && dev->adb != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+  char cmd[128];
+  (void)state;
+  if (dev != NULL) df_device_close(dev);
+  df_loop_close(&loop);
+  df_adb_keys_free(&keys);
+  if (sim_pid > 0) {
+    kill(sim_pid, SIGTERM);
+    waitpid(sim_pid, NULL, 0);
+  }
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- driving the C API ---- */
+
+struct backup_wait {
+  bool done;
+  int status;
+  struct df_backup_result r;
+};
+
+static void
+on_backup(void *ud, int status, const struct df_backup_result *r)
+{
+  struct backup_wait *w = ud;
+  w->status = status;
+  w->r = *r;
+  w->done = true;
+}
+
+static int
+take_backup(const char *path, struct backup_wait *w)
+{
+  static const char *const folders[] = {"/sdcard"};
+  struct df_backup_spec spec = {folders, 1, true, true, dev->serial, dev->model};
+  int rc;
+
+  memset(w, 0, sizeof(*w));
+  rc = df_backup_create(&loop, dev->adb, path, &spec, NULL, on_backup, w, NULL);
+  if (rc != 0) return rc;
+  run_until(&w->done);
+  return w->status;
+}
+
+struct restore_wait {
+  bool done;
+  int status;
+  char message[1024];
+  char missing[4096];
+  char failed[4096];
+  uint64_t files, bytes;
+};
+
+static void
+on_restore(void *ud, int status, const struct df_restore_result *r)
+{
+  struct restore_wait *w = ud;
+  w->status = status;
+  w->files = r->files;
+  w->bytes = r->bytes;
+  snprintf(w->message, sizeof(w->message), "%s", r->message);
+  snprintf(w->missing, sizeof(w->missing), "%s", r->missing_apps);
+  snprintf(w->failed, sizeof(w->failed), "%s", r->settings_failed);
+  w->done = true;
+}
+
+static int
+restore(const char *path, struct restore_wait *w)
+{
+  int rc;
+  memset(w, 0, sizeof(*w));
+  rc = df_restore_start(&loop, dev->adb, path, NULL, NULL, on_restore, w, NULL);
+  if (rc != 0) return rc;
+  run_until(&w->done);
+  return w->status;
+}
+
+static void
+copy_file(const char *from, const char *to, long truncate_at, long flip_at)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
+  assert_int_equal(system(cmd), 0);
+  if (truncate_at >= 0) assert_int_equal(truncate(to, truncate_at), 0);
+  if (flip_at >= 0) {
+    FILE *f = fopen(to, "r+b");
+    assert_non_null(f);
+    fseek(f, flip_at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, flip_at, SEEK_SET);
+    fputc(c ^ 0x01, f);
+    fclose(f);
+  }
+}
+
+/* The offset of a file's data in a tar: found with GNU tar's own listing
+ * of block numbers (-R), so the flip lands inside the data of that file. */
+static long
+data_offset(const char *tar, const char *name)
+{
+  char cmd[512], line[1024];
+  long block = -1;
+  snprintf(cmd, sizeof(cmd), "tar -tRvf %s", tar);
+  FILE *f = popen(cmd, "r");
+  assert_non_null(f);
+  while (fgets(line, sizeof(line), f) != NULL) {
+    if (strstr(line, name) != NULL && block < 0) sscanf(line, "block %ld:", &block);
+  }
+  pclose(f);
+  assert_true(block >= 0);
+  return (block + 1) * 512 + 100; /* past its (ustar) header */
+}
+
+static void
+test_round_trip(void **state)
+{
+  char path[160], partial[200], before[65], after_rm[65], after[65];
+  struct backup_wait bw;
+  struct restore_wait rw;
+  (void)state;
+
+  snprintf(path, sizeof(path), "%s/phone.tar", tmpdir);
+  snprintf(partial, sizeof(partial), "%s.partial", path);
+  digest(before);
+  assert_int_equal(take_backup(path, &bw), 0);
+  assert_true(exists(path));
+  assert_false(exists(partial));
+  assert_true(bw.r.files >= 5);
+  assert_true(bw.r.bytes > 0);
+  assert_int_equal(strlen(bw.r.manifest_sha256), 64);
+
+  /* It reads back against its manifest, and has meta/ and GNU tar agrees. */
+  struct df_backup_check c;
+  assert_int_equal(df_backup_verify_sync(path, false, &c), 0);
+  assert_int_equal(c.files, bw.r.files);
+  assert_string_equal(c.manifest_sha256, bw.r.manifest_sha256);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd),
+           "tar -xOf %s MANIFEST.sha256 | grep -q '  files/sdcard/Documents/notes.txt$' && "
+           "tar -xOf %s meta/packages.txt | grep -q '^package:com.whatsapp ' && "
+           "tar -xOf %s meta/settings-global.txt | grep -q '^auto_time=' && "
+           "tar -xOf %s meta/backup.json | grep -q '\"folders\":' && "
+           "cd %s && mkdir x && tar -xf phone.tar -C x && cd x && sha256sum -c --quiet MANIFEST.sha256",
+           path, path, path, path, tmpdir);
+  assert_int_equal(system(cmd), 0);
+
+  /* Never over an existing archive. */
+  struct backup_wait bw2;
+  assert_int_equal(take_backup(path, &bw2), DF_EEXIST);
+
+  /* Delete files on the phone: the digest changes; restore brings it back. */
+  assert_int_equal(phone_shell("rm /sdcard/Documents/notes.txt"), 0);
+  assert_int_equal(phone_shell("rm /sdcard/DCIM/Camera/IMG_20240105_101500.jpg"), 0);
+  digest(after_rm);
+  assert_string_not_equal(after_rm, before);
+
+  /* A damaged archive is refused, naming the entry, before anything is
+   * pushed: the digest stays as it was after the rm. */
+  char bad[200];
+  snprintf(bad, sizeof(bad), "%s/flipped.tar", tmpdir);
+  copy_file(path, bad, -1, data_offset(path, "files/sdcard/Download/boarding-pass.pdf"));
+  assert_int_equal(restore(bad, &rw), DF_ECORRUPT);
+  assert_non_null(strstr(rw.message, "boarding-pass.pdf"));
+  assert_int_equal(rw.files, 0);
+  digest(after);
+  assert_string_equal(after, after_rm);
+
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  snprintf(bad, sizeof(bad), "%s/truncated.tar", tmpdir);
+  copy_file(path, bad, st.st_size / 2, -1);
+  assert_int_equal(restore(bad, &rw), DF_ECORRUPT);
+  assert_int_equal(rw.files, 0);
+  snprintf(bad, sizeof(bad), "%s/cut-at-end.tar", tmpdir);
+  copy_file(path, bad, st.st_size - 1024 - 512, -1);
+  assert_int_equal(restore(bad, &rw), DF_ECORRUPT);
+  digest(after);
+  assert_string_equal(after, after_rm);
+
+  /* The real restore. */
+  assert_int_equal(restore(path, &rw), 0);
+  assert_true(rw.files == bw.r.files);
+  digest(after);
+  assert_string_equal(after, before);
+}
+
+static void
+on_backup_never(void *ud, int status, const struct df_backup_result *r)
+{
+  (void)ud;
+  (void)status;
+  (void)r;
+  fail_msg("done called after cancel");
+}
+
+static void
+test_cancel_leaves_nothing(void **state)
+{
+  char path[160], partial[200];
+  static const char *const folders[] = {"/sdcard"};
+  struct df_backup_spec spec = {folders, 1, true, true, "s", "m"};
+  struct df_backup *b = NULL;
+  (void)state;
+
+  snprintf(path, sizeof(path), "%s/canceled.tar", tmpdir);
+  snprintf(partial, sizeof(partial), "%s.partial", path);
+  assert_int_equal(df_backup_create(&loop, dev->adb, path, &spec, NULL, on_backup_never, NULL, &b), 0);
+  /* A few loop turns: the walk is under way, nothing is complete. */
+  for (int i = 0; i < 5; i++) uv_run(&loop.uv, UV_RUN_NOWAIT);
+  assert_true(exists(partial));
+  assert_false(exists(path));
+  df_backup_cancel(b);
+  for (int i = 0; i < 20; i++) uv_run(&loop.uv, UV_RUN_NOWAIT);
+  assert_false(exists(partial));
+  assert_false(exists(path));
+}
+
+static void
+test_shell_quote(void **state)
+{
+  char out[64];
+  (void)state;
+  assert_int_equal(df_backup_shell_quote("it's", out, sizeof(out)), 9);
+  assert_string_equal(out, "'it'\\''s'");
+  assert_int_equal(df_backup_shell_quote("", out, sizeof(out)), 2);
+  assert_string_equal(out, "''");
+  assert_int_equal(df_backup_shell_quote("abcdef", out, 4), 8); /* needs 8, cut */
+  assert_string_equal(out, "'ab");
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_shell_quote),
+    cmocka_unit_test(test_round_trip),
+    cmocka_unit_test(test_cancel_leaves_nothing),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,843 @@
+/* droidfix's real USB path end to end against droidfix-sim (run under
+ * umockdev-wrapper): fake USB phones whose bulk endpoints are bridged to the
+ * sim's adb and fastboot ports (tests/unit/usb_bridge.h), reached through
+ * libusb by df_usb_scan, df_device_probe_usb, ADB (auth, shell) and
+ * fastboot (getvar, download, flash, reboot), by the droidfix binary itself
+ * (which scans USB when given no --connect), and by Google's fastboot.
+ * The bridge also checks each transfer the way a phone's USB side would
+ * take it (adb headers alone in their transfer, ZLPs). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/loop.h"
+#include "core/usb.h"
+#include "plugins/adb/adb_key.h"
+#include "plugins/adb/adb_shell.h"
+#include "plugins/device.h"
+#include "plugins/fastboot/fastboot.h"
+#include "plugins/fastboot/flash.h"
+#include "tests/unit/usb_bridge.h"
+
+extern char **environ;
+
+#define PHONE_SERIAL "SIMUSB42"
+
+/* --- the simulated phone, a process of its own ---------------------------- */
+
+static char work[64];      /* the test's temporary folder */
+static char phone_dir[128];
+static char bin_dir[512];
+static pid_t sim_pid;
+static int sim_adb_port, sim_fb_port;
+
+/* envp for a child: this process's environment, without the umockdev
+ * preload unless keep_umockdev, with HOME in the test's folder, and never a
+ * DROIDFIX_CONNECT or ANDROID_SERIAL from outside. */
+static char **
+child_env(bool keep_umockdev)
+{
+  size_t n = 0, k = 0;
+  char **env;
+  static char home[160];
+
+  while (environ[n] != NULL) n++;
+  env = calloc(n + 2, sizeof(*env));
+  assert_non_null(env);
+  for (size_t i = 0; i < n; i++) {
+    const char *e = environ[i];
+    if (strncmp(e, "HOME=", 5) == 0 || strncmp(e, "DROIDFIX_CONNECT=", 17) == 0 ||
+        strncmp(e, "ANDROID_SERIAL=", 15) == 0)
+      continue;
+    if (!keep_umockdev &&
+        (strncmp(e, "LD_PRELOAD=", 11) == 0 || strncmp(e, "UMOCKDEV_DIR=", 13) == 0))
+      continue;
+    env[k++] = environ[i];
+  }
+  snprintf(home, sizeof(home), "HOME=%s/home", work);
+  env[k++] = home;
+  env[k] = NULL;
+  return env;
+}
+
+static pid_t
+spawn(char *const argv[], bool keep_umockdev, const char *out_path, const char *err_path)
+{
+  posix_spawn_file_actions_t fa;
+  char **env = child_env(keep_umockdev);
+  pid_t pid;
+  int r;
+
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  r = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  free(env);
+  return r == 0 ? pid : -1;
+}
+
+static void
+sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Reads a whole (small) file into buf; "" if it cannot. */
+static void
+slurp(const char *path, char *buf, size_t len)
+{
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+
+  if (f != NULL) {
+    n = fread(buf, 1, len - 1, f);
+    fclose(f);
+  }
+  buf[n] = '\0';
+}
+
+/* Runs argv to its end (a hung child is killed after a minute: a failure,
+ * not a measure of speed). Output goes to WORK/NAME.out and .err, read into
+ * out and err when given. Returns the exit code, or -1. */
+static int
+run(const char *name, char *const argv[], bool keep_umockdev, char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+  char out_path[256], err_path[256];
+  pid_t pid;
+  int status = 0;
+
+  if (out != NULL) out[0] = '\0';
+  if (err != NULL) err[0] = '\0';
+  snprintf(out_path, sizeof(out_path), "%s/%s.out", work, name);
+  snprintf(err_path, sizeof(err_path), "%s/%s.err", work, name);
+  pid = spawn(argv, keep_umockdev, out_path, err_path);
+  if (pid < 0) return -1;
+  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; i++) {
+    if (i == 6000) {
+      fprintf(stderr, "%s hangs: killed\n", name);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    sleep_ms(10);
+  }
+  if (out != NULL) slurp(out_path, out, outlen);
+  if (err != NULL) slurp(err_path, err, errlen);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs the droidfix binary under this testbed. Its USB probe gives up after
+ * 3 s (cli/session.c), which a loaded machine running ASan builds through
+ * umockdev can exceed: a run that failed only because the phone "did not
+ * answer: timed out" is tried again (up to three times). */
+static int
+run_droidfix(const char *name, char *const argv[], char *out, size_t outlen, char *err,
+             size_t errlen)
+{
+  int rc = -1;
+
+  for (int attempt = 0; attempt < 3; attempt++) {
+    rc = run(name, argv, true, out, outlen, err, errlen);
+    if (rc == 0 || strstr(err, "did not answer: timed out") == NULL) break;
+    fprintf(stderr, "%s: the probe timed out; again\n", name);
+  }
+  return rc;
+}
+
+static int
+sim_tool(const char *verb, const char *arg, char *out, size_t outlen)
+{
+  char sim[600];
+  char *argv[] = {sim, (char *)verb, "--state-dir", phone_dir, (char *)arg, NULL};
+
+  snprintf(sim, sizeof(sim), "%s/droidfix-sim", bin_dir);
+  return run("sim-tool", argv, false, out, outlen, NULL, 0);
+}
+
+/* The sim's own account (droidfix-sim status) of the phone's mode, and of a
+ * partition's SHA-256. */
+static bool
+sim_mode_is(const char *mode)
+{
+  static char json[1 << 16];
+  char want[64];
+
+  if (sim_tool("status", NULL, json, sizeof(json)) != 0) return false;
+  snprintf(want, sizeof(want), "\"mode\": \"%s\"", mode);
+  return strstr(json, want) != NULL;
+}
+
+static bool
+sim_partition_sha(const char *partition, char *hex, size_t hexlen)
+{
+  static char json[1 << 16];
+  char key[128];
+  const char *p;
+
+  if (sim_tool("status", NULL, json, sizeof(json)) != 0) return false;
+  snprintf(key, sizeof(key), "\"%s\": {", partition);
+  p = strstr(json, key);
+  if (p == NULL || (p = strstr(p, "\"sha256\": \"")) == NULL) return false;
+  p += strlen("\"sha256\": \"");
+  snprintf(hex, hexlen, "%.64s", p);
+  return true;
+}
+
+static bool
+port_listens(int port)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+/* Waits (up to 20 s) for the sim to be in mode, serving on port. */
+static void
+sim_wait_mode(const char *mode, int port)
+{
+  for (int i = 0; i < 200; i++) {
+    if (sim_mode_is(mode) && port_listens(port)) return;
+    sleep_ms(100);
+  }
+  {
+    static char json[1 << 16];
+    sim_tool("status", NULL, json, sizeof(json));
+    fail_msg("droidfix-sim did not reach mode %s (port %d): %.200s", mode, port, json);
+  }
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static int
+group_setup(void **state)
+{
+  char sim[600], out[256], home[160], keys[200], *p;
+  const char *dir = getenv("DF_BIN_DIR");
+
+  (void)state;
+  snprintf(bin_dir, sizeof(bin_dir), "%s", dir != NULL ? dir : "build/bin");
+  snprintf(work, sizeof(work), "/tmp/df-usb-bridge-XXXXXX");
+  if (mkdtemp(work) == NULL) return -1;
+  snprintf(phone_dir, sizeof(phone_dir), "%s/phone", work);
+  snprintf(home, sizeof(home), "%s/home", work);
+  snprintf(keys, sizeof(keys), "%s/home/.android", work);
+  mkdir(phone_dir, 0700);
+  mkdir(home, 0700);
+  mkdir(keys, 0700);
+  snprintf(sim, sizeof(sim), "%s/droidfix-sim", bin_dir);
+  {
+    char *argv[] = {sim, "serve", "--state-dir", phone_dir, "--serial", PHONE_SERIAL,
+                    "--boot-ms", "100", NULL};
+    char out_path[256], err_path[256];
+    snprintf(out_path, sizeof(out_path), "%s/sim.out", work);
+    snprintf(err_path, sizeof(err_path), "%s/sim.err", work);
+    sim_pid = spawn(argv, false, out_path, err_path);
+    if (sim_pid < 0) return -1;
+    for (int i = 0; i < 100 && sim_fb_port == 0; i++) {
+      sleep_ms(100);
+      slurp(out_path, out, sizeof(out));
+      if ((p = strstr(out, "adb 127.0.0.1:")) != NULL) sim_adb_port = atoi(p + 14);
+      if ((p = strstr(out, "fastboot 127.0.0.1:")) != NULL) sim_fb_port = atoi(p + 19);
+    }
+  }
+  if (sim_adb_port == 0 || sim_fb_port == 0) {
+    fprintf(stderr, "droidfix-sim did not start (%s/droidfix-sim)\n", bin_dir);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+  (void)state;
+  if (sim_pid > 0) {
+    kill(sim_pid, SIGTERM);
+    waitpid(sim_pid, NULL, 0);
+  }
+  if (work[0] != '\0') nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return 0;
+}
+
+/* --- the loop side ---------------------------------------------------------- */
+
+static UMockdevTestbed *testbed;
+static struct df_loop loop;
+static uv_timer_t guard; /* turns a hang into a failure; asserts nothing about speed */
+static int guard_fired;
+static struct df_adb_keys keys;
+
+static void
+on_guard(uv_timer_t *t)
+{
+  (void)t;
+  guard_fired = 1;
+}
+
+static void
+run_until(const bool *flag)
+{
+  guard_fired = 0;
+  uv_timer_start(&guard, on_guard, 60000, 0);
+  uv_ref((uv_handle_t *)&guard);
+  while (!*flag && !guard_fired) uv_run(&loop.uv, UV_RUN_ONCE);
+  uv_unref((uv_handle_t *)&guard);
+  uv_timer_stop(&guard);
+  assert_false(guard_fired);
+}
+
+/* Runs the loop until the bridge's counter at offset in its stats reaches want. */
+static void
+run_until_stat(struct df_test_usb_bridge *b, size_t offset, int want)
+{
+  struct df_test_usb_stats s;
+
+  guard_fired = 0;
+  uv_timer_start(&guard, on_guard, 60000, 0);
+  for (;;) {
+    df_test_usb_bridge_stats(b, &s);
+    if (*(int *)((char *)&s + offset) >= want || guard_fired) break;
+    uv_run(&loop.uv, UV_RUN_NOWAIT);
+  }
+  uv_timer_stop(&guard);
+  assert_false(guard_fired);
+}
+
+static int
+setup(void **state)
+{
+  char dir[200];
+
+  (void)state;
+  testbed = umockdev_testbed_new();
+  assert_non_null(testbed);
+  assert_int_equal(df_loop_init(&loop), 0);
+  uv_timer_init(&loop.uv, &guard);
+  uv_unref((uv_handle_t *)&guard);
+  snprintf(dir, sizeof(dir), "%s/home/.android", work);
+  assert_int_equal(df_adb_keys_load(&keys, dir), 0);
+  return 0;
+}
+
+static struct df_test_usb_bridge *bridge;
+
+static int
+teardown(void **state)
+{
+  (void)state;
+  df_adb_keys_free(&keys);
+  uv_close((uv_handle_t *)&guard, NULL);
+  assert_int_equal(df_loop_close(&loop), 0);
+  g_clear_object(&testbed);
+  df_test_usb_bridge_free(bridge);
+  bridge = NULL;
+  return 0;
+}
+
+/* A phone in adb mode (an MTP interface first, as phones have) and the same
+ * phone in the bootloader. The USB serial differs from the phone's own on
+ * purpose: a device whose serial is the phone's came from the phone's
+ * answers (getprop ro.serialno, getvar serialno), not from the descriptor. */
+static const struct df_test_usb_dev_desc adb_desc = {
+  .syspath = "/devices/usb1/1-1", .devnum = 2, .vid = 0x2717, .pid = 0xff48,
+  .serial = "USBADB01", .n_ifaces = 2, .ifaces = {{0xff, 0xff, 0x00}, {0xff, 0x42, 0x01}}};
+static const struct df_test_usb_dev_desc fastboot_desc = {
+  .syspath = "/devices/usb1/1-2", .devnum = 3, .vid = 0x18d1, .pid = 0xd00d,
+  .serial = "USBFB01", .n_ifaces = 1, .ifaces = {{0xff, 0x42, 0x03}}};
+
+struct seen {
+  int arrived;
+  struct df_usb_device_info info;
+};
+
+static void
+on_arrived(void *ud, const struct df_usb_device_info *info)
+{
+  struct seen *s = ud;
+  if (s->arrived++ == 0) s->info = *info;
+}
+
+static void
+on_left(void *ud, const struct df_usb_device_info *info)
+{
+  (void)ud;
+  (void)info;
+}
+
+static const struct df_usb_callbacks usb_cbs = {.arrived = on_arrived, .left = on_left};
+
+struct probe {
+  bool done;
+  int status;
+  struct df_device *dev;
+};
+
+static void
+on_probe(void *ud, int status, struct df_device *dev)
+{
+  struct probe *p = ud;
+  p->status = status;
+  p->dev = dev;
+  p->done = true;
+}
+
+/* Scans, expects exactly the one phone, and probes it. */
+static struct df_device *
+scan_and_probe(struct df_usb **usb, enum df_usb_kind kind, const struct df_test_usb_dev_desc *desc)
+{
+  struct seen s = {0};
+  struct probe p = {0};
+
+  assert_int_equal(df_usb_init(&loop, &usb_cbs, &s, usb), 0);
+  assert_int_equal(df_usb_scan(*usb), 0);
+  assert_int_equal(s.arrived, 1);
+  assert_int_equal(s.info.kind, kind);
+  assert_int_equal(s.info.vid, desc->vid);
+  assert_int_equal(s.info.pid, desc->pid);
+  assert_string_equal(s.info.serial, desc->serial);
+  assert_int_equal(s.info.interface_number, desc->n_ifaces - 1);
+  assert_int_equal(df_device_probe_usb(&loop, *usb, &s.info, &keys, 20000, on_probe, &p), 0);
+  run_until(&p.done);
+  assert_int_equal(p.status, 0);
+  assert_non_null(p.dev);
+  return p.dev;
+}
+
+/* Closes the device, then the USB context once the transport is gone: it
+ * releases the interface as its last act before freeing itself. */
+static void
+close_all(struct df_device *dev, struct df_usb *usb)
+{
+  struct df_test_usb_stats s;
+
+  df_test_usb_bridge_stats(bridge, &s);
+  df_device_close(dev);
+  run_until_stat(bridge, offsetof(struct df_test_usb_stats, releases), s.releases + 1);
+  df_usb_free(usb);
+  for (int i = 0; i < 10; i++) uv_run(&loop.uv, UV_RUN_NOWAIT);
+}
+
+static void
+assert_phone_like(struct df_test_usb_bridge *b)
+{
+  struct df_test_usb_stats s;
+
+  df_test_usb_bridge_stats(b, &s);
+  if (s.violations != 0)
+    fail_msg("%d transfers a phone would refuse; first: %s", s.violations, s.first_violation);
+}
+
+/* --- adb ---------------------------------------------------------------------- */
+
+struct capture {
+  bool done;
+  int status, exit_code;
+  char out[1024];
+};
+
+static void
+on_capture(void *ud, int status, int exit_code, const char *out, size_t out_len, const char *err,
+           size_t err_len)
+{
+  struct capture *c = ud;
+
+  (void)err;
+  (void)err_len;
+  c->status = status;
+  c->exit_code = exit_code;
+  snprintf(c->out, sizeof(c->out), "%.*s", (int)out_len, out);
+  c->done = true;
+}
+
+static void
+test_adb_auth_and_shell_through_libusb(void **state)
+{
+  struct df_usb *usb;
+  struct df_device *dev;
+  struct capture c = {0};
+  struct df_test_usb_stats s;
+
+  (void)state;
+  sim_wait_mode("system", sim_adb_port);
+  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  dev = scan_and_probe(&usb, DF_USB_ADB, &adb_desc);
+  assert_int_equal(dev->mode, DF_DEVICE_SYSTEM);
+  assert_string_equal(dev->serial, PHONE_SERIAL); /* getprop ro.serialno, over USB */
+  assert_string_equal(dev->codename, "vermeer");  /* the CNXN banner */
+  assert_string_equal(dev->transport, "usb:1-1 2717:ff48");
+
+  assert_int_equal(
+    df_adb_shell_capture(dev->adb, "getprop ro.product.device", 4096, on_capture, &c), 0);
+  run_until(&c.done);
+  assert_int_equal(c.status, 0);
+  assert_int_equal(c.exit_code, 0);
+  assert_string_equal(c.out, "vermeer\n");
+
+  /* An OPEN whose payload ("shell,v2,raw:" + command + NUL) is exactly one
+   * 512-byte packet: adbd learns where it ends only from a zero-length
+   * packet after it. */
+  {
+    char cmd[512 - 14 + 1];
+    size_t n = sizeof(cmd) - 1;
+    memcpy(cmd, "echo ", 5);
+    memset(cmd + 5, 'z', n - 5);
+    cmd[n] = '\0';
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(df_adb_shell_capture(dev->adb, cmd, 4096, on_capture, &c), 0);
+    run_until(&c.done);
+    assert_int_equal(c.status, 0);
+    assert_int_equal(c.exit_code, 0);
+    assert_int_equal(strlen(c.out), n - 5 + 1);
+    df_test_usb_bridge_stats(bridge, &s);
+    assert_int_equal(s.zero_packets, 1);
+  }
+
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_int_equal(s.sessions, 1);
+  assert_int_equal(s.adb_out[DF_TEST_ADB_CNXN], 1);
+  /* The phone asked (AUTH token), droidfix signed or offered its key, and
+   * the phone let it in (CNXN). */
+  assert_true(s.adb_in[DF_TEST_ADB_AUTH] >= 1);
+  assert_true(s.adb_out[DF_TEST_ADB_AUTH] >= 1);
+  assert_int_equal(s.adb_in[DF_TEST_ADB_CNXN], 1);
+  assert_true(s.adb_out[DF_TEST_ADB_OPEN] >= 3); /* ro.serialno, ro.product.device, echo */
+  assert_true(s.adb_in[DF_TEST_ADB_WRTE] >= 2);
+  assert_int_equal(s.bulk_ioctls, 0); /* all of it through libusb's URBs */
+  assert_phone_like(bridge);
+  close_all(dev, usb);
+}
+
+static void
+test_droidfix_binary_shell_over_usb(void **state)
+{
+  char droidfix[600], out[4096], err[4096];
+  char *shell[] = {droidfix, "shell", "getprop", "ro.product.device", NULL};
+  char *devices[] = {droidfix, "devices", NULL};
+  struct df_test_usb_stats s;
+
+  (void)state;
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
+  sim_wait_mode("system", sim_adb_port);
+  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  /* No --connect: droidfix looks over USB, and under umockdev finds the
+   * fake phone. */
+  assert_int_equal(run_droidfix("droidfix-shell", shell, out, sizeof(out), err, sizeof(err)), 0);
+  assert_string_equal(out, "vermeer\n");
+  assert_int_equal(run_droidfix("droidfix-devices", devices, out, sizeof(out), err, sizeof(err)), 0);
+  if (strstr(out, PHONE_SERIAL) == NULL || strstr(out, "system") == NULL ||
+      strstr(out, "usb:1-1 2717:ff48") == NULL)
+    fail_msg("droidfix devices printed:\n%s\n%s", out, err);
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_int_equal(s.sessions, 2);
+  assert_int_equal(s.adb_out[DF_TEST_ADB_CNXN], 2);
+  assert_phone_like(bridge);
+}
+
+/* --- fastboot ------------------------------------------------------------------ */
+
+struct done {
+  bool done;
+  int status;
+  char message[256];
+  struct df_fastboot_flash_report report;
+};
+
+static void
+on_command(void *ud, int status, const char *message)
+{
+  struct done *d = ud;
+  d->status = status;
+  snprintf(d->message, sizeof(d->message), "%s", message);
+  d->done = true;
+}
+
+static void
+on_flash(void *ud, int status, const char *message, const struct df_fastboot_flash_report *report)
+{
+  struct done *d = ud;
+  d->status = status;
+  snprintf(d->message, sizeof(d->message), "%s", message != NULL ? message : "");
+  if (report != NULL) d->report = *report;
+  d->done = true;
+}
+
+static void
+fastboot_command(struct df_device *dev, const char *command, struct done *d)
+{
+  memset(d, 0, sizeof(*d));
+  assert_int_equal(df_fastboot_command(dev->fastboot, command, NULL, on_command, d), 0);
+  run_until(&d->done);
+}
+
+/* An image of size bytes of a pattern (not zeros: a lost or doubled chunk
+ * would show); returns its SHA-256. */
+static void
+make_image(const char *path, size_t size, unsigned seed, char *sha, size_t shalen)
+{
+  FILE *f = fopen(path, "wb");
+  uint32_t x = seed * 2654435761u + 1;
+
+  assert_non_null(f);
+  for (size_t i = 0; i < size; i += 4) {
+    x = x * 1664525u + 1013904223u;
+    fwrite(&x, 1, size - i < 4 ? size - i : 4, f);
+  }
+  fclose(f);
+  assert_int_equal(df_hash_file_sync(path, DF_HASH_SHA256, sha, shalen), 0);
+}
+
+static void
+to_bootloader(void)
+{
+  if (!sim_mode_is("bootloader")) assert_int_equal(sim_tool("press", "fastboot", NULL, 0), 0);
+  sim_wait_mode("bootloader", sim_fb_port);
+}
+
+static void
+test_fastboot_getvar_and_flash_through_libusb(void **state)
+{
+  struct df_usb *usb;
+  struct df_device *dev;
+  struct done d;
+  struct df_test_usb_stats s;
+  char image[200], want[DF_HASH_HEX_MAX], have[DF_HASH_HEX_MAX];
+
+  (void)state;
+  to_bootloader();
+  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  dev = scan_and_probe(&usb, DF_USB_FASTBOOT, &fastboot_desc);
+  assert_int_equal(dev->mode, DF_DEVICE_BOOTLOADER);       /* getvar:is-userspace */
+  assert_string_equal(dev->serial, PHONE_SERIAL);          /* getvar:serialno */
+  assert_string_equal(dev->codename, "vermeer");           /* getvar:product */
+  assert_string_equal(dev->transport, "usb:1-2 18d1:d00d");
+
+  fastboot_command(dev, "getvar:product", &d);
+  assert_int_equal(d.status, 0);
+  assert_string_equal(d.message, "vermeer");
+  fastboot_command(dev, "getvar:no-such-variable", &d);
+  assert_int_equal(d.status, DF_EDEVFAIL); /* FAIL comes through as the phone wrote it */
+  fastboot_command(dev, "flashing unlock", &d);
+  assert_true(d.status == 0 || strstr(d.message, "already") != NULL);
+
+  /* 2 MiB + 512: full 1 MiB chunks and a last one that fills its packet,
+   * each of which drew a zero-length packet before fastboot's transport
+   * stopped sending them. The phone's OKAY is given back before the last
+   * chunk's own completion: droidfix once dropped it so and timed out. */
+  df_test_usb_bridge_reply_overtakes_download(bridge, true);
+  snprintf(image, sizeof(image), "%s/dtbo.img", work);
+  make_image(image, 2 * 1024 * 1024 + 512, 1, want, sizeof(want));
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(
+    df_fastboot_flash(dev->fastboot, "dtbo", image, NULL, NULL, NULL, on_flash, &d), 0);
+  run_until(&d.done);
+  if (d.status != 0) fail_msg("flash failed: %s (%s)", df_strerror(d.status), d.message);
+  assert_int_equal(d.report.pieces, 1);
+  assert_int_equal(d.report.bytes, 2 * 1024 * 1024 + 512);
+  assert_true(sim_partition_sha(d.report.partition, have, sizeof(have)));
+  assert_string_equal(have, want);
+
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_int_equal(s.sessions, 1);
+  assert_int_equal(s.fb_downloads, 1);
+  assert_int_equal(s.zero_packets, 0);
+  assert_true(s.bytes_out > 2 * 1024 * 1024);
+  assert_int_equal(s.bulk_ioctls, 0);
+  assert_phone_like(bridge);
+  close_all(dev, usb);
+}
+
+static void
+test_droidfix_binary_getvar_and_flash_over_usb(void **state)
+{
+  char droidfix[600], out[4096], err[4096], image[200];
+  char want[DF_HASH_HEX_MAX], have[DF_HASH_HEX_MAX];
+  char partition[64];
+  char *getvar[] = {droidfix, "getvar", "product", NULL};
+  char *slot[] = {droidfix, "getvar", "current-slot", NULL};
+  char *flash[] = {droidfix, "flash", "-q", "boot", image, NULL};
+  struct df_test_usb_stats s;
+
+  (void)state;
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
+  snprintf(image, sizeof(image), "%s/boot.img", work);
+  to_bootloader();
+  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  assert_int_equal(run_droidfix("droidfix-getvar", getvar, out, sizeof(out), err, sizeof(err)), 0);
+  if (strcmp(out, "product: vermeer\n") != 0) fail_msg("getvar printed '%s' (%s)", out, err);
+  assert_int_equal(run_droidfix("droidfix-slot", slot, out, sizeof(out), err, sizeof(err)), 0);
+  assert_true(strncmp(out, "current-slot: ", 14) == 0);
+  snprintf(partition, sizeof(partition), "boot_%c", out[14]);
+
+  make_image(image, 1024 * 1024 + 512, 2, want, sizeof(want));
+  if (run_droidfix("droidfix-flash", flash, out, sizeof(out), err, sizeof(err)) != 0)
+    fail_msg("droidfix flash failed: %s%s", out, err);
+  assert_true(sim_partition_sha(partition, have, sizeof(have)));
+  assert_string_equal(have, want);
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_int_equal(s.sessions, 3);
+  assert_int_equal(s.fb_downloads, 1);
+  assert_int_equal(s.zero_packets, 0);
+  assert_phone_like(bridge);
+}
+
+/* Google's fastboot 29 over the same fake device: raw usbfs, synchronous
+ * USBDEVFS_BULK in 16 KiB pieces, the device found through sysfs and the
+ * descriptors read from the device node. */
+static void
+test_google_fastboot_over_the_same_usb(void **state)
+{
+  char out[4096], err[8192], image[200], want[DF_HASH_HEX_MAX], have[DF_HASH_HEX_MAX];
+  char partition[64];
+  char *fastboot = NULL;
+  const char *candidates[] = {"/usr/bin/fastboot", "/usr/lib/android-sdk/platform-tools/fastboot"};
+  struct df_test_usb_stats s;
+
+  (void)state;
+  for (size_t i = 0; i < 2 && fastboot == NULL; i++)
+    if (access(candidates[i], X_OK) == 0) fastboot = (char *)candidates[i];
+  if (fastboot == NULL) {
+    fprintf(stderr, "Google's fastboot is not installed: skipped\n");
+    skip();
+  }
+  snprintf(image, sizeof(image), "%s/vendor_boot.img", work);
+  to_bootloader();
+  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  {
+    char *devices[] = {fastboot, "devices", NULL};
+    assert_int_equal(run("fastboot-devices", devices, true, out, sizeof(out), err, sizeof(err)), 0);
+    /* fastboot names a USB device by its USB serial (sysfs) */
+    if (strstr(out, "USBFB01") == NULL) fail_msg("fastboot devices printed '%s' (%s)", out, err);
+  }
+  {
+    char *getvar[] = {fastboot, "getvar", "product", NULL};
+    assert_int_equal(run("fastboot-getvar", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
+    if (strstr(err, "product: vermeer") == NULL) fail_msg("fastboot getvar printed '%s'", err);
+  }
+  {
+    char *getvar[] = {fastboot, "getvar", "current-slot", NULL};
+    const char *p;
+    assert_int_equal(run("fastboot-slot", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
+    p = strstr(err, "current-slot: ");
+    assert_non_null(p);
+    snprintf(partition, sizeof(partition), "vendor_boot_%c", p[14]);
+  }
+  make_image(image, 1024 * 1024 + 100, 3, want, sizeof(want));
+  {
+    char *flash[] = {fastboot, "flash", "vendor_boot", image, NULL};
+    if (run("fastboot-flash", flash, true, out, sizeof(out), err, sizeof(err)) != 0)
+      fail_msg("fastboot flash failed: %s", err);
+  }
+  assert_true(sim_partition_sha(partition, have, sizeof(have)));
+  assert_string_equal(have, want);
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_true(s.bulk_ioctls > 1024 * 1024 / 16384);
+  assert_int_equal(s.fb_downloads, 1);
+  assert_int_equal(s.zero_packets, 0);
+  assert_phone_like(bridge);
+}
+
+/* reboot-bootloader over USB: the phone answers OKAY and goes away (the
+ * USB device with it: the session hears ENODEV), comes back and answers a
+ * new probe over the same USB device.
+ * (Not a reboot to system: the random images flashed above make the sim's
+ * phone bootloop, as a real one would.) */
+static void
+test_fastboot_reboot_over_usb(void **state)
+{
+  struct df_usb *usb;
+  struct df_device *dev;
+  struct probe p = {0};
+  struct done d;
+  struct df_test_usb_stats s;
+
+  (void)state;
+  to_bootloader();
+  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  dev = scan_and_probe(&usb, DF_USB_FASTBOOT, &fastboot_desc);
+  fastboot_command(dev, "reboot-bootloader", &d);
+  assert_int_equal(d.status, 0);
+  run_until_stat(bridge, offsetof(struct df_test_usb_stats, sim_closed), 1);
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_string_equal(s.fb_last_command, "reboot-bootloader");
+  for (int i = 0; i < 5000 && dev->mode != DF_DEVICE_OFFLINE; i++) {
+    uv_run(&loop.uv, UV_RUN_NOWAIT);
+    sleep_ms(1);
+  }
+  assert_int_equal(dev->mode, DF_DEVICE_OFFLINE); /* the transport reported the device gone */
+  close_all(dev, usb);
+
+  sim_wait_mode("bootloader", sim_fb_port);
+  df_test_usb_bridge_replug(bridge);
+  {
+    struct seen sn = {0};
+    assert_int_equal(df_usb_init(&loop, &usb_cbs, &sn, &usb), 0);
+    assert_int_equal(df_usb_scan(usb), 0);
+    assert_int_equal(sn.arrived, 1);
+    assert_int_equal(df_device_probe_usb(&loop, usb, &sn.info, &keys, 20000, on_probe, &p), 0);
+    run_until(&p.done);
+    assert_int_equal(p.status, 0);
+    assert_string_equal(p.dev->serial, PHONE_SERIAL);
+    assert_int_equal(p.dev->mode, DF_DEVICE_BOOTLOADER);
+  }
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_int_equal(s.sessions, 2);
+  assert_phone_like(bridge);
+  close_all(p.dev, usb);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_adb_auth_and_shell_through_libusb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_droidfix_binary_shell_over_usb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_fastboot_getvar_and_flash_through_libusb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_droidfix_binary_getvar_and_flash_over_usb, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_google_fastboot_over_the_same_usb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_fastboot_reboot_over_usb, setup, teardown),
+  };
+
+  /* umockdev_in_mock_environment() answered false under umockdev-wrapper
+   * 0.17, so look for the preload the wrapper sets. */
+  if (getenv("LD_PRELOAD") == NULL || strstr(getenv("LD_PRELOAD"), "umockdev") == NULL) {
+    fprintf(stderr, "run this test under umockdev-wrapper\n");
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
