@@ -243,6 +243,20 @@ df_cli_run_ask(void *ud, const struct df_question *q, df_answer_fn answer, void 
 
   df_cli_safe_text(q->text, safe, sizeof(safe));
   if (one->run->several) fprintf(err, "[%s] ", one->serial);
+  if (q->kind == DF_QUESTION_CONFIRM && q->typed != NULL) {
+    /* A destructive step: only the exact code, typed, says yes. */
+    char code[128];
+    df_cli_safe_text(q->typed, code, sizeof(code));
+    fprintf(err, "%s\nType %s to go on (anything else stops): ", safe, code);
+    fflush(err);
+    if (fgets(line, sizeof(line), stdin) == NULL) {
+      answer(actx, DF_ECANCELED);
+      return 0;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    answer(actx, strcmp(line, q->typed) == 0);
+    return 0;
+  }
   if (q->kind == DF_QUESTION_CONFIRM) {
     fprintf(err, "%s [y/N] ", safe);
     fflush(err);
