@@ -285,8 +285,14 @@ df_cli_session_close(struct df_cli_session *s)
   if (s->keys_loaded) df_adb_keys_free(&s->keys);
   s->keys_loaded = false;
   if (s->loop_ready) {
-    /* Let closing sessions finish before the USB context goes. */
+    /* Let closing sessions finish before the USB context goes: a USB
+     * transport is gone only once libusb gave back the transfers its close
+     * cancelled, which takes turns of the loop (up to 2 s). */
+    uint64_t start = uv_now(&s->loop.uv);
     uv_run(&s->loop.uv, UV_RUN_NOWAIT);
+    while (s->usb != NULL && df_usb_open_transports(s->usb) > 0 &&
+           uv_now(&s->loop.uv) - start < 2000 && uv_run(&s->loop.uv, UV_RUN_ONCE) != 0) {
+    }
     if (s->usb != NULL) df_usb_free(s->usb);
     s->usb = NULL;
     df_loop_close(&s->loop);

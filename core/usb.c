@@ -491,6 +491,12 @@ df_usb_scan(struct df_usb *usb)
   return DF_OK;
 }
 
+int
+df_usb_open_transports(const struct df_usb *usb)
+{
+  return usb->open_transports;
+}
+
 libusb_device *
 df_usb_find_device(struct df_usb *usb, uint8_t bus, uint8_t address)
 {

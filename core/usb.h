@@ -106,6 +106,11 @@ df_usb_open(struct df_usb *usb, const struct df_usb_device_info *info,
 void
 df_usb_transport_set_kind(struct df_transport *t, enum df_usb_kind kind);
 
+/* How many transports opened from usb have not finished closing (their
+ * close callback has not run): run the loop until it is 0, then free. */
+int
+df_usb_open_transports(const struct df_usb *usb);
+
 /* Ends the context. Call it after every transport it opened has finished
  * closing (its close callback ran), and not from one of its callbacks. The
  * memory goes when the loop has closed the context's handles. */

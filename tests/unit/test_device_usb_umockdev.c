@@ -555,10 +555,11 @@ test_droidfix_binary_shell_over_usb(void **state)
   bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
   /* No --connect: droidfix looks over USB, and under umockdev finds the
    * fake phone. */
-  assert_int_equal(run_droidfix("droidfix-shell", shell, out, sizeof(out), err, sizeof(err)), 0);
-  assert_string_equal(out, "vermeer\n");
-  assert_int_equal(run_droidfix("droidfix-devices", devices, out, sizeof(out), err, sizeof(err)), 0);
-  if (strstr(out, PHONE_SERIAL) == NULL || strstr(out, "system") == NULL ||
+  if (run_droidfix("droidfix-shell", shell, out, sizeof(out), err, sizeof(err)) != 0 ||
+      strcmp(out, "vermeer\n") != 0)
+    fail_msg("droidfix shell printed '%s' (%s)", out, err);
+  if (run_droidfix("droidfix-devices", devices, out, sizeof(out), err, sizeof(err)) != 0 ||
+      strstr(out, PHONE_SERIAL) == NULL || strstr(out, "system") == NULL ||
       strstr(out, "usb:1-1 2717:ff48") == NULL)
     fail_msg("droidfix devices printed:\n%s\n%s", out, err);
   df_test_usb_bridge_stats(bridge, &s);
@@ -696,9 +697,11 @@ test_droidfix_binary_getvar_and_flash_over_usb(void **state)
   snprintf(image, sizeof(image), "%s/boot.img", work);
   to_bootloader();
   bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
-  assert_int_equal(run_droidfix("droidfix-getvar", getvar, out, sizeof(out), err, sizeof(err)), 0);
-  if (strcmp(out, "product: vermeer\n") != 0) fail_msg("getvar printed '%s' (%s)", out, err);
-  assert_int_equal(run_droidfix("droidfix-slot", slot, out, sizeof(out), err, sizeof(err)), 0);
+  if (run_droidfix("droidfix-getvar", getvar, out, sizeof(out), err, sizeof(err)) != 0 ||
+      strcmp(out, "product: vermeer\n") != 0)
+    fail_msg("getvar printed '%s' (%s)", out, err);
+  if (run_droidfix("droidfix-slot", slot, out, sizeof(out), err, sizeof(err)) != 0)
+    fail_msg("getvar current-slot failed: %s%s", out, err);
   assert_true(strncmp(out, "current-slot: ", 14) == 0);
   snprintf(partition, sizeof(partition), "boot_%c", out[14]);
 
