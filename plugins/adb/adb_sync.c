@@ -169,6 +169,7 @@ static void
 df_adb_sync_ev_dent(void *ctx, const char *name, const struct df_sync_stat *st)
 {
   struct df_adb_sync *sync = ctx;
+  if (sync->op != DF_SYNC_OP_LIST || sync->entry_cb == NULL) return; /* abandoned */
   sync->entry_cb(sync->op_userdata, name, st);
 }
 
@@ -177,6 +178,7 @@ df_adb_sync_ev_data(void *ctx, const uint8_t *data, size_t len)
 {
   struct df_adb_sync *sync = ctx;
 
+  if (sync->op != DF_SYNC_OP_PULL) return; /* abandoned */
   if (sync->local_error != DF_OK) return; /* drain; the error is reported at DONE */
   if (sync->sink != NULL) {
     int rc = sync->sink->on_data(sync->op_userdata, data, len);
@@ -623,6 +625,24 @@ df_adb_sync_pull_to(struct df_adb_sync *sync, const char *remote_path,
   }
   sync->done_cb = done;
   return DF_OK;
+}
+
+void
+df_adb_sync_abandon(struct df_adb_sync *sync)
+{
+  if (sync->fd >= 0) {
+    close(sync->fd);
+    sync->fd = -1;
+  }
+  if ((sync->op == DF_SYNC_OP_PULL || sync->op == DF_SYNC_OP_PULL_STAT) && sync->sink == NULL)
+    unlink(sync->partial);
+  sync->sink = NULL;
+  sync->progress = NULL;
+  sync->op = DF_SYNC_OP_NONE;
+  sync->stat_cb = NULL;
+  sync->entry_cb = NULL;
+  sync->done_cb = NULL;
+  sync->broken = true;
 }
 
 void

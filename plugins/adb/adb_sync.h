@@ -93,6 +93,11 @@ df_adb_sync_push_from(struct df_adb_sync *sync, const struct df_adb_sync_source 
                       const char *remote_path, uint32_t mode, int64_t mtime, uint64_t size,
                       struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
 
+/* Forgets the operation under way: none of its callbacks will run, and the
+ * session is no longer usable (close it). Safe inside a sync callback. */
+void
+df_adb_sync_abandon(struct df_adb_sync *sync);
+
 /* Sends QUIT and closes the stream; a pending operation is abandoned (its
  * callback is not called; a pull's .partial file is removed). */
 void

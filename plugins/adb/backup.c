@@ -106,6 +106,8 @@ static void
 df_backup_drop_sync(struct df_backup *b)
 {
   if (b->sync == NULL) return;
+  /* Nothing of the operation under way may call back into b any more. */
+  df_adb_sync_abandon(b->sync);
   if (df_loop_schedule(b->loop, df_backup_close_sync_later, b->sync) != DF_OK)
     df_log_debug("backup: sync session left open (the loop is closing)");
   b->sync = NULL;
