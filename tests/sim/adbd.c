@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tests/sim/adbd_internal.h"
+#include "tests/sim/listener.h"
 
 /* Reads land in a per-connection buffer that always has room for one whole
  * packet (header + 1 MiB) plus plenty more, so one read() takes what the
@@ -625,39 +626,10 @@ on_connection(uv_stream_t *server, int status)
 
 /* ---- the server ---- */
 
-static void
-on_server_closed(uv_handle_t *handle)
-{
-  free(handle);
-}
-
 static int
 listen_start(struct df_sim_adbd *adbd)
 {
-  struct sockaddr_in addr;
-  struct sockaddr_storage bound;
-  int namelen = sizeof(bound);
-  uv_tcp_t *server;
-  int rc;
-
-  server = malloc(sizeof(*server));
-  if (server == NULL)
-    return DF_ENOMEM;
-  uv_tcp_init(&adbd->loop->uv, server);
-  server->data = adbd;
-  uv_ip4_addr("127.0.0.1", adbd->port, &addr);
-  rc = uv_tcp_bind(server, (const struct sockaddr *)&addr, 0);
-  if (rc == 0)
-    rc = uv_listen((uv_stream_t *)server, 64, on_connection);
-  if (rc == 0)
-    rc = uv_tcp_getsockname(server, (struct sockaddr *)&bound, &namelen);
-  if (rc != 0) {
-    uv_close((uv_handle_t *)server, on_server_closed);
-    return df_error_from_uv(rc);
-  }
-  adbd->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-  adbd->server = server;
-  return 0;
+  return df_sim_listener_open(adbd->loop, &adbd->port, 64, on_connection, adbd, &adbd->server);
 }
 
 static void
@@ -670,11 +642,7 @@ drop_all(struct df_sim_adbd *adbd)
 static void
 listen_stop(struct df_sim_adbd *adbd)
 {
-  if (adbd->server != NULL) {
-    adbd->server->data = NULL;
-    uv_close((uv_handle_t *)adbd->server, on_server_closed);
-    adbd->server = NULL;
-  }
+  df_sim_listener_close(&adbd->server);
   drop_all(adbd);
 }
 

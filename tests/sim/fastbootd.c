@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tests/sim/fastbootd_internal.h"
+#include "tests/sim/listener.h"
 
 /* The buffer libuv reads into. Download bytes mostly bypass it (splice,
  * below); 1 MiB stays in cache, which matters more than fewer reads. */
@@ -539,50 +540,16 @@ on_connection(uv_stream_t *server, int status)
     close_conn(conn);
 }
 
-static void
-on_server_closed(uv_handle_t *handle)
-{
-  free(handle);
-}
-
 static int
 listen_start(struct df_sim_fastbootd *fb)
 {
-  struct sockaddr_in addr;
-  struct sockaddr_storage bound;
-  int namelen = sizeof(bound);
-  uv_tcp_t *server;
-  int err;
-
-  server = malloc(sizeof(*server));
-  if (server == NULL)
-    return DF_ENOMEM;
-  uv_tcp_init(&fb->loop->uv, server);
-  server->data = fb;
-  uv_ip4_addr("127.0.0.1", fb->port, &addr);
-  err = uv_tcp_bind(server, (const struct sockaddr *)&addr, 0);
-  if (err == 0)
-    err = uv_listen((uv_stream_t *)server, 16, on_connection);
-  if (err == 0)
-    err = uv_tcp_getsockname(server, (struct sockaddr *)&bound, &namelen);
-  if (err != 0) {
-    server->data = NULL;
-    uv_close((uv_handle_t *)server, on_server_closed);
-    return df_error_from_uv(err);
-  }
-  fb->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-  fb->server = server;
-  return 0;
+  return df_sim_listener_open(fb->loop, &fb->port, 16, on_connection, fb, &fb->server);
 }
 
 static void
 listen_stop(struct df_sim_fastbootd *fb)
 {
-  if (fb->server != NULL) {
-    fb->server->data = NULL;
-    uv_close((uv_handle_t *)fb->server, on_server_closed);
-    fb->server = NULL;
-  }
+  df_sim_listener_close(&fb->server);
   while (fb->conns != NULL)
     close_conn(fb->conns);
   /* The phone's RAM is gone with the power: so is the download buffer. */
