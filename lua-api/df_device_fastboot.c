@@ -78,18 +78,13 @@ static void
 df_fb_on_info(void *ud, const char *text)
 {
   struct df_fb_op *op = ud;
-  void *hud;
-  const struct df_host_callbacks *h;
-  char line[600];
 
   if (op->base.canceled) return;
   if (op->ninfo < DF_FB_MAX_INFO) {
     char *copy = strdup(text);
     if (copy != NULL) op->info[op->ninfo++] = copy;
   }
-  h = df_module_host(op->L, &hud);
-  snprintf(line, sizeof(line), "(phone) %s", text);
-  if (h->say != NULL) h->say(hud, line);
+  df_device_say_phone(op->L, text);
 }
 
 static void
@@ -215,22 +210,6 @@ df_fb_on_flash(void *ud, int status, const char *message,
   df_device_op_complete(op, df_fb_push, df_fb_free);
 }
 
-static const char *
-df_fb_opt_slot(lua_State *L, int idx)
-{
-  const char *slot = NULL;
-
-  if (lua_isnoneornil(L, idx)) return NULL;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  if (lua_getfield(L, idx, "slot") != LUA_TNIL) {
-    slot = luaL_checkstring(L, -1);
-    luaL_argcheck(L, strcmp(slot, "a") == 0 || strcmp(slot, "b") == 0, idx,
-                  "opts.slot: \"a\" or \"b\"");
-  }
-  lua_pop(L, 1);
-  return slot;
-}
-
 static int
 df_fb_start_flash(struct df_fb_op *op, struct df_fastboot *fb, const char *partition,
                   const char *path, const char *slot)
@@ -250,7 +229,7 @@ df_lua_dev_flash(lua_State *L)
   struct df_lua_device *d = df_lua_device_check(L, 1);
   const char *partition = luaL_checkstring(L, 2);
   const char *image = luaL_checkstring(L, 3);
-  const char *slot = df_fb_opt_slot(L, 4);
+  const char *slot = df_device_opt_slot(L, 4);
   struct df_fastboot *fb;
   struct df_fb_op *op;
   struct df_bridge_task *task;

@@ -62,14 +62,9 @@ static void
 df_entry_op_info(void *ud, const char *text)
 {
   struct df_entry_op *op = ud;
-  void *hud;
-  const struct df_host_callbacks *h;
-  char line[600];
 
   if (op->base.canceled) return;
-  h = df_module_host(op->L, &hud);
-  snprintf(line, sizeof(line), "(phone) %s", text);
-  if (h->say != NULL) h->say(hud, line);
+  df_device_say_phone(op->L, text);
 }
 
 static void
@@ -142,22 +137,6 @@ df_entry_op_opened(uv_work_t *w, int status)
   df_device_op_complete(op, df_entry_op_push, df_entry_op_free);
 }
 
-static const char *
-df_entry_opt_slot(lua_State *L, int idx)
-{
-  const char *slot = NULL;
-
-  if (lua_isnoneornil(L, idx)) return NULL;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  if (lua_getfield(L, idx, "slot") != LUA_TNIL) {
-    slot = luaL_checkstring(L, -1);
-    luaL_argcheck(L, strcmp(slot, "a") == 0 || strcmp(slot, "b") == 0, idx,
-                  "opts.slot: \"a\" or \"b\"");
-  }
-  lua_pop(L, 1); /* the string stays alive in the opts table */
-  return slot;
-}
-
 static int
 df_lua_dev_flash_entry(lua_State *L)
 {
@@ -165,7 +144,7 @@ df_lua_dev_flash_entry(lua_State *L)
   const char *partition = luaL_checkstring(L, 2);
   const char *archive = luaL_checkstring(L, 3);
   const char *entry = luaL_checkstring(L, 4);
-  const char *slot = df_entry_opt_slot(L, 5);
+  const char *slot = df_device_opt_slot(L, 5);
   struct df_entry_op *op;
   struct df_bridge_task *task;
   int rc;

@@ -1,12 +1,14 @@
 /* One operation on a df.Device that a task waits for (df_device_op.h). */
 #include "lua-api/df_device_op.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
 #include "core/error.h"
+#include "lua-api/df_module.h"
 
 void
 df_device_op_detach(void *p)
@@ -85,4 +87,31 @@ int
 df_device_op_push_error(lua_State *L, struct df_device_op *op)
 {
   return df_bridge_push_error(L, op->status, op->message[0] ? op->message : NULL);
+}
+
+const char *
+df_device_opt_slot(lua_State *L, int idx)
+{
+  const char *slot = NULL;
+
+  if (lua_isnoneornil(L, idx)) return NULL;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  if (lua_getfield(L, idx, "slot") != LUA_TNIL) {
+    slot = luaL_checkstring(L, -1);
+    luaL_argcheck(L, strcmp(slot, "a") == 0 || strcmp(slot, "b") == 0, idx,
+                  "opts.slot: \"a\" or \"b\"");
+  }
+  lua_pop(L, 1); /* the string stays alive in the opts table */
+  return slot;
+}
+
+void
+df_device_say_phone(lua_State *L, const char *text)
+{
+  void *hud;
+  const struct df_host_callbacks *h = df_module_host(L, &hud);
+  char line[600];
+
+  snprintf(line, sizeof(line), "(phone) %s", text);
+  if (h->say != NULL) h->say(hud, line);
 }

@@ -53,4 +53,15 @@ df_device_op_detach(void *op);
 int
 df_device_op_push_error(lua_State *L, struct df_device_op *op);
 
+/* opts.slot of the options table at idx (none or nil: no options): "a",
+ * "b", or NULL when not given; raises on anything else. The string lives
+ * as long as the table. */
+const char *
+df_device_opt_slot(lua_State *L, int idx);
+
+/* Shows the user a line the phone sent on its own (fastboot INFO) as
+ * "(phone) TEXT", through the host of the run L belongs to. */
+void
+df_device_say_phone(lua_State *L, const char *text);
+
 #endif

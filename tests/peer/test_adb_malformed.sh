@@ -8,60 +8,33 @@
 # A raw client in Python speaks the protocol; flow control (one WRTE in flight
 # per stream) and many streams at once are checked on the way.
 # Ends with "N passed, N failed".
-set -u
-
-DF_SOURCE_DIR=${DF_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-DF_BIN_DIR=${DF_BIN_DIR:-$DF_SOURCE_DIR/build/bin}
-SIM=$DF_BIN_DIR/droidfix-sim
+source "$(dirname "$0")/../lib/harness.sh"
 
 for tool in adb python3; do
   if ! command -v "$tool" >/dev/null; then
     echo "$tool is not installed: nothing tested"
-    echo "0 passed, 0 failed"
-    exit 0
+    finish
   fi
 done
 if [ ! -x "$SIM" ]; then
-  echo "no $SIM: build droidfix-sim first"
-  echo "0 passed, 1 failed"
-  exit 1
+  bad "droidfix-sim is built ($SIM)"
+  finish
 fi
 
-TMP=$(mktemp -d /tmp/df-adb-malformed-XXXXXX)
-SIM_PID=""
-ADB_SERVER_PORT=""
-cleanup() {
-  [ -n "$ADB_SERVER_PORT" ] && HOME=$TMP/home adb -P "$ADB_SERVER_PORT" kill-server >/dev/null 2>&1
-  if [ -n "$SIM_PID" ]; then
-    kill "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-mkdir -p "$TMP/home"
-export HOME=$TMP/home
 export ADB_VENDOR_KEYS=
 
-"$SIM" serve --state-dir "$TMP/state" --auth accept >"$TMP/out" 2>"$TMP/err" &
-SIM_PID=$!
-for _ in $(seq 1 100); do
-  grep -q '^fastboot ' "$TMP/out" 2>/dev/null && break
-  sleep 0.1
-done
-PORT=$(awk '/^adb /{split($2,a,":"); print a[2]}' "$TMP/out")
+sim_start state --auth accept
+PORT=${SIM_ADB:-}
+PORT=${PORT##*:}
 if [ -z "$PORT" ]; then
-  echo "droidfix-sim did not print its adb port"
-  cat "$TMP/err"
-  echo "0 passed, 1 failed"
-  exit 1
+  bad "droidfix-sim prints its adb port"
+  finish
 fi
 
 # The raw client's key, in Google's format.
-adb keygen "$TMP/rawkey" >/dev/null 2>&1
+adb keygen "$WORK/rawkey" >/dev/null 2>&1
 
-cat >"$TMP/malformed.py" <<'PY'
+cat >"$WORK/malformed.py" <<'PY'
 import os, socket, struct, sys, time
 
 PORT = int(sys.argv[1])
@@ -354,26 +327,22 @@ c.close()
 print("PY %d %d" % (passed, failed))
 PY
 
-python3 "$TMP/malformed.py" "$PORT" "$TMP/rawkey.pub" >"$TMP/py.out" 2>&1
-grep -v '^PY ' "$TMP/py.out"
-if grep -q '^PY ' "$TMP/py.out"; then
-  read -r _ passed failed < <(grep '^PY ' "$TMP/py.out")
+python3 "$WORK/malformed.py" "$PORT" "$WORK/rawkey.pub" >"$WORK/py.out" 2>&1
+grep -v '^PY ' "$WORK/py.out"
+if grep -q '^PY ' "$WORK/py.out"; then
+  read -r _ py_passed py_failed < <(grep '^PY ' "$WORK/py.out")
 else
   echo "FAIL - the raw client stopped early"
-  passed=$(grep -c '^ok ' "$TMP/py.out")
-  failed=$(($(grep -c '^FAIL ' "$TMP/py.out") + 1))
+  py_passed=$(grep -c '^ok ' "$WORK/py.out")
+  py_failed=$(($(grep -c '^FAIL ' "$WORK/py.out") + 1))
 fi
-
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+PASSED=$((PASSED + py_passed))
+FAILED=$((FAILED + py_failed))
 
 if kill -0 "$SIM_PID" 2>/dev/null; then ok "droidfix-sim is still running"; else bad "droidfix-sim is still running"; fi
 
 # Google's adb still works against it.
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 20000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { ADB_SERVER_PORT=$p; break; }
-done
+ADB_SERVER_PORT=$(free_port)
 adb -P "$ADB_SERVER_PORT" start-server >/dev/null 2>&1
 adb -P "$ADB_SERVER_PORT" connect "127.0.0.1:$PORT" >/dev/null 2>&1
 adb -P "$ADB_SERVER_PORT" -s "127.0.0.1:$PORT" wait-for-device >/dev/null 2>&1 &
@@ -383,5 +352,4 @@ kill $wpid 2>/dev/null
 out=$(adb -P "$ADB_SERVER_PORT" -s "127.0.0.1:$PORT" shell echo still-serving 2>&1)
 if [ "$out" = "still-serving" ]; then ok "adb shell works afterwards"; else bad "adb shell works afterwards ($out)"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

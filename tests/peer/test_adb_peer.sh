@@ -6,132 +6,56 @@
 # root/unroot on a phone that is not rooted.
 #
 # The adb server runs on a port of this test's own (never 5037, never
-# 5555-5585) with a private HOME, so ~/.android/adbkey is this test's, and is
-# killed at the end. Ends with "N passed, N failed".
-set -u
-
-DF_SOURCE_DIR=${DF_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-DF_BIN_DIR=${DF_BIN_DIR:-$DF_SOURCE_DIR/build/bin}
-SIM=$DF_BIN_DIR/droidfix-sim
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
+# 5555-5585) with the harness's private HOME, so ~/.android/adbkey is this
+# test's, and the harness kills it at the end. Ends with "N passed, N failed".
+source "$(dirname "$0")/../lib/harness.sh"
 
 if ! command -v adb >/dev/null; then
   echo "adb is not installed (Debian package adb): nothing tested"
-  echo "0 passed, 0 failed"
-  exit 0
+  finish
 fi
 if [ ! -x "$SIM" ]; then
-  echo "no $SIM: build droidfix-sim first"
-  echo "0 passed, 1 failed"
-  exit 1
+  bad "droidfix-sim is built ($SIM)"
+  finish
 fi
 
-TMP=$(mktemp -d /tmp/df-adb-peer-XXXXXX)
-SIM_PIDS=()
-ADB_SERVER_PORT=""
-
-cleanup() {
-  if [ -n "$ADB_SERVER_PORT" ]; then
-    HOME=$TMP/home adb -P "$ADB_SERVER_PORT" kill-server >/dev/null 2>&1
-  fi
-  for pid in "${SIM_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A free port for the adb server, away from 5037 and the 5555-5585 scan.
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 20000))
-  if ! port_in_use "$p"; then ADB_SERVER_PORT=$p; break; fi
-done
-[ -n "$ADB_SERVER_PORT" ] || { echo "no free port for the adb server"; echo "0 passed, 1 failed"; exit 1; }
-
-mkdir -p "$TMP/home"
-export HOME=$TMP/home
 export ADB_VENDOR_KEYS=
+ADB_SERVER_PORT=$(free_port)
 ADB=(adb -P "$ADB_SERVER_PORT")
 "${ADB[@]}" start-server >/dev/null 2>&1
 
-# start_sim NAME ARGS...: serves a phone in $TMP/NAME; sets SIM_PID, ADB_PORT,
-# FB_PORT from the lines it prints.
-start_sim() {
-  local name=$1
-  shift
-  mkdir -p "$TMP/$name"
-  "$SIM" serve --state-dir "$TMP/$name/state" --boot-ms 100 "$@" \
-    >"$TMP/$name/out" 2>"$TMP/$name/err" &
-  SIM_PID=$!
-  SIM_PIDS+=("$SIM_PID")
-  for _ in $(seq 1 100); do
-    if grep -q '^fastboot ' "$TMP/$name/out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  ADB_PORT=$(awk '/^adb /{split($2,a,":"); print a[2]}' "$TMP/$name/out")
-  FB_PORT=$(awk '/^fastboot /{split($2,a,":"); print a[2]}' "$TMP/$name/out")
-  [ -n "$ADB_PORT" ] && [ -n "$FB_PORT" ]
-}
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_refused() { ! port_in_use "$1"; }
 
-stop_sim() {
-  kill "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
+# start_sim NAME ARGS...: serves a phone with its state in $WORK/NAME; sets
+# SIM_PID, ADB_PORT and FB_PORT.
+start_sim() {
+  sim_start "$@" --boot-ms 100 || return 1
+  ADB_PORT=${SIM_ADB##*:}
+  FB_PORT=${SIM_FB##*:}
 }
 
 # device_state SERIAL: the state column of `adb devices` ("" if not listed).
 device_state() {
   "${ADB[@]}" devices | awk -v s="$1" '$1 == s {print $2}'
 }
+state_is() { [ "$(device_state "$1")" = "$2" ]; }
 
-# wait_state SERIAL STATE: up to 10 s.
-wait_state() {
-  for _ in $(seq 1 100); do
-    [ "$(device_state "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-wait_refused() {
-  for _ in $(seq 1 50); do
-    port_in_use "$1" || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-wait_open() {
-  for _ in $(seq 1 100); do
-    port_in_use "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+wait_state() { wait_until 10 state_is "$1" "$2"; } # wait_state SERIAL STATE
+wait_refused() { wait_until 5 port_refused "$1"; }
+wait_open() { wait_until 10 port_in_use "$1"; }
 
 # reconnect SERIAL: drops the server's transport and connects again (after a
 # reboot the server would retry by itself, but on its own schedule).
 reconnect() {
   "${ADB[@]}" disconnect "$1" >/dev/null 2>&1
-  "${ADB[@]}" connect "$1" >"$TMP/connect.out" 2>&1
+  "${ADB[@]}" connect "$1" >"$WORK/connect.out" 2>&1
 }
 
 # ---- a phone that accepts the computer's key ----
 if ! start_sim phone --auth accept; then
   bad "droidfix-sim serve prints its ports"
-  echo "$passed passed, $failed failed"
-  exit 1
+  finish
 fi
 SERIAL=127.0.0.1:$ADB_PORT
 PHONE_PID=$SIM_PID
@@ -139,19 +63,19 @@ PHONE_ADB_PORT=$ADB_PORT
 PHONE_FB_PORT=$FB_PORT
 A=("${ADB[@]}" -s "$SERIAL")
 
-"${ADB[@]}" connect "$SERIAL" >"$TMP/connect1.out" 2>&1
-check "adb connect reaches the phone" grep -q "connected to $SERIAL\|failed to authenticate" "$TMP/connect1.out"
+"${ADB[@]}" connect "$SERIAL" >"$WORK/connect1.out" 2>&1
+check "adb connect reaches the phone" grep -q "connected to $SERIAL\|failed to authenticate" "$WORK/connect1.out"
 check "the phone is listed as device" wait_state "$SERIAL" device
 
 # auth accept: the host's key is now in the phone's adb_keys.
 pubkey=$(cut -d' ' -f1 "$HOME/.android/adbkey.pub" 2>/dev/null)
 check "auth accept stores the host key in adb_keys" \
-  grep -qF "$pubkey" "$TMP/phone/state/adb_keys"
+  grep -qF "$pubkey" "$WORK/phone/adb_keys"
 
-"${ADB[@]}" devices -l >"$TMP/devices.out" 2>&1
+"${ADB[@]}" devices -l >"$WORK/devices.out" 2>&1
 model=$("${A[@]}" shell getprop ro.product.model 2>/dev/null | tr -d '\r')
 check "adb devices -l shows model and device" \
-  grep -q "^$SERIAL *device .*model:${model:-NONE} device:vermeer" "$TMP/devices.out"
+  grep -q "^$SERIAL *device .*model:${model:-NONE} device:vermeer" "$WORK/devices.out"
 
 out=$("${A[@]}" shell echo hi 2>&1)
 check "adb shell echo hi prints hi" test "$out" = "hi"
@@ -163,36 +87,36 @@ check "adb shell false exits 1 (got $rc)" test "$rc" = 1
 rc=$?
 check "adb shell 'exit 3' exits 3 (got $rc)" test "$rc" = 3
 
-"${A[@]}" shell 'echo to-out; ls /sdcard/no/such/file' >"$TMP/so" 2>"$TMP/se"
+"${A[@]}" shell 'echo to-out; ls /sdcard/no/such/file' >"$WORK/so" 2>"$WORK/se"
 rc=$?
-check "stdout holds only stdout" test "$(cat "$TMP/so")" = "to-out"
-check "stderr holds the error" grep -q "^ls: /sdcard/no/such/file: " "$TMP/se"
+check "stdout holds only stdout" test "$(cat "$WORK/so")" = "to-out"
+check "stderr holds the error" grep -q "^ls: /sdcard/no/such/file: " "$WORK/se"
 check "the failing command's exit code comes back (got $rc)" test "$rc" = 1
 
-head -c $((64 * 1024 * 1024)) /dev/urandom >"$TMP/big.bin"
-check "adb push of 64 MiB succeeds" "${A[@]}" push "$TMP/big.bin" /sdcard/Download/big.bin
-check "adb pull of 64 MiB succeeds" "${A[@]}" pull /sdcard/Download/big.bin "$TMP/big.back"
-check "pulled bytes equal pushed bytes" cmp -s "$TMP/big.bin" "$TMP/big.back"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$WORK/big.bin"
+check "adb push of 64 MiB succeeds" "${A[@]}" push "$WORK/big.bin" /sdcard/Download/big.bin
+check "adb pull of 64 MiB succeeds" "${A[@]}" pull /sdcard/Download/big.bin "$WORK/big.back"
+check "pulled bytes equal pushed bytes" cmp -s "$WORK/big.bin" "$WORK/big.back"
 size=$("${A[@]}" shell stat -c %s /sdcard/Download/big.bin 2>/dev/null | tr -d '\r')
 [ -n "$size" ] || size=$("${A[@]}" shell ls -l /sdcard/Download/big.bin 2>/dev/null | awk '{print $5}')
 check "the phone reports the pushed size ($size)" test "$size" = $((64 * 1024 * 1024))
 
-head -c 300000 /dev/urandom >"$TMP/bin.small"
-"${A[@]}" push "$TMP/bin.small" /sdcard/bin.small >/dev/null 2>&1
-"${A[@]}" exec-out cat /sdcard/bin.small >"$TMP/bin.exec" 2>/dev/null
-check "adb exec-out is binary safe" cmp -s "$TMP/bin.small" "$TMP/bin.exec"
+head -c 300000 /dev/urandom >"$WORK/bin.small"
+"${A[@]}" push "$WORK/bin.small" /sdcard/bin.small >/dev/null 2>&1
+"${A[@]}" exec-out cat /sdcard/bin.small >"$WORK/bin.exec" 2>/dev/null
+check "adb exec-out is binary safe" cmp -s "$WORK/bin.small" "$WORK/bin.exec"
 
-"${A[@]}" pull /sdcard/no-such-file "$TMP/x" >"$TMP/pull.err" 2>&1
+"${A[@]}" pull /sdcard/no-such-file "$WORK/x" >"$WORK/pull.err" 2>&1
 rc=$?
 check "pulling a missing file fails with 'No such file'" \
-  eval "[ $rc -ne 0 ] && grep -q 'No such file' '$TMP/pull.err'"
-"${A[@]}" push "$TMP/bin.small" /system/x >"$TMP/push.err" 2>&1
+  eval "[ $rc -ne 0 ] && grep -q 'No such file' '$WORK/pull.err'"
+"${A[@]}" push "$WORK/bin.small" /system/x >"$WORK/push.err" 2>&1
 rc=$?
 check "pushing into /system is refused (Permission denied)" \
-  eval "[ $rc -ne 0 ] && grep -q 'Permission denied' '$TMP/push.err'"
+  eval "[ $rc -ne 0 ] && grep -q 'Permission denied' '$WORK/push.err'"
 
-"${A[@]}" ls /sdcard/Download >"$TMP/ls.out" 2>&1
-check "adb ls lists the pushed file" grep -q " big.bin$" "$TMP/ls.out"
+"${A[@]}" ls /sdcard/Download >"$WORK/ls.out" 2>&1
+check "adb ls lists the pushed file" grep -q " big.bin$" "$WORK/ls.out"
 
 out=$("${A[@]}" root 2>&1)
 check "adb root on a production phone: 'adbd cannot run as root in production builds'" \
@@ -203,12 +127,12 @@ check "adb unroot: 'adbd not running as root'" test "$out" = "adbd not running a
 # Reconnecting with a key the phone already accepted needs no prompt.
 reconnect "$SERIAL"
 check "reconnect with an accepted key: no authentication failure" \
-  eval "grep -q 'connected to' '$TMP/connect.out' && ! grep -q 'failed to authenticate' '$TMP/connect.out'"
+  eval "grep -q 'connected to' '$WORK/connect.out' && ! grep -q 'failed to authenticate' '$WORK/connect.out'"
 check "the phone is a device again at once" wait_state "$SERIAL" device
 
 # Keys survive a restart: the same state now with --auth prompt still
 # accepts this computer.
-stop_sim "$PHONE_PID"
+sim_stop "$PHONE_PID"
 "${ADB[@]}" disconnect "$SERIAL" >/dev/null 2>&1
 if start_sim phone --auth prompt --adb-port "$PHONE_ADB_PORT" --fastboot-port "$PHONE_FB_PORT"; then
   PHONE_PID=$SIM_PID
@@ -272,9 +196,9 @@ if start_sim prompt --auth prompt; then
   S2=127.0.0.1:$ADB_PORT
   "${ADB[@]}" connect "$S2" >/dev/null 2>&1
   check "auth prompt: listed as unauthorized" wait_state "$S2" unauthorized
-  "${ADB[@]}" -s "$S2" shell echo hi >/dev/null 2>"$TMP/unauth.err"
-  check "auth prompt: shell is refused as unauthorized" grep -q "unauthorized" "$TMP/unauth.err"
-  check "auth prompt: no key stored" test ! -s "$TMP/prompt/state/adb_keys"
+  "${ADB[@]}" -s "$S2" shell echo hi >/dev/null 2>"$WORK/unauth.err"
+  check "auth prompt: shell is refused as unauthorized" grep -q "unauthorized" "$WORK/unauth.err"
+  check "auth prompt: no key stored" test ! -s "$WORK/prompt/adb_keys"
   "${ADB[@]}" disconnect "$S2" >/dev/null 2>&1
 else
   bad "droidfix-sim serve --auth prompt starts"
@@ -289,12 +213,11 @@ if start_sim reject --auth reject; then
   "${ADB[@]}" -s "$S3" shell echo hi >/dev/null 2>&1
   rc=$?
   check "auth reject: shell fails" test "$rc" != 0
-  check "auth reject: no key stored" test ! -s "$TMP/reject/state/adb_keys"
+  check "auth reject: no key stored" test ! -s "$WORK/reject/adb_keys"
   check "auth reject: the phone keeps running" kill -0 "$SIM_PID"
   "${ADB[@]}" disconnect "$S3" >/dev/null 2>&1
 else
   bad "droidfix-sim serve --auth reject starts"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,31 +5,7 @@
 # mid-way and abrupt disconnects. Each gets a FAIL or a dropped connection,
 # never a crash; the cut download never becomes a partition's content; and
 # Google's fastboot still works afterwards.
-set -u
-
-BIN_DIR=${DF_BIN_DIR:-$(cd "$(dirname "$0")/../../build/bin" 2>/dev/null && pwd)}
-SIM="$BIN_DIR/droidfix-sim"
-PASS=0
-FAIL=0
-WORK=$(mktemp -d /tmp/df_fastboot_malformed.XXXXXX)
-SIM_PID=""
-
-cleanup() {
-  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID" 2>/dev/null
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { PASS=$((PASS + 1)); echo "ok: $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAILED: $1"; }
-finish() {
-  echo "$PASS passed, $FAIL failed"
-  [ "$FAIL" -eq 0 ]
-  exit $?
-}
+source "$(dirname "$0")/../lib/harness.sh"
 
 for tool in fastboot python3; do
   command -v "$tool" >/dev/null || { bad "$tool is installed"; finish; }
@@ -37,14 +13,8 @@ done
 [ -x "$SIM" ] || { bad "droidfix-sim is built ($SIM)"; finish; }
 
 STATE="$WORK/state"
-"$SIM" serve --state-dir "$STATE" --adb-port 0 --fastboot-port 0 --boot-ms 200 \
-  >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SIM_PID=$!
-for _ in $(seq 100); do
-  grep -q '^fastboot ' "$WORK/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-FB_ADDR=$(awk '/^fastboot /{print $2}' "$WORK/serve.out")
+sim_start state --adb-port 0 --fastboot-port 0 --boot-ms 200
+FB_ADDR=${SIM_FB:-}
 [ -n "$FB_ADDR" ] || { bad "droidfix-sim serve prints its fastboot port"; finish; }
 "$SIM" press --state-dir "$STATE" fastboot >/dev/null 2>&1
 
@@ -209,8 +179,8 @@ for i in range(20):
 alive("20 abrupt disconnects")
 EOF
 cat "$WORK/py.out"
-PASS=$((PASS + $(grep -c '^ok: ' "$WORK/py.out")))
-FAIL=$((FAIL + $(grep -c '^FAILED: ' "$WORK/py.out")))
+PASSED=$((PASSED + $(grep -c '^ok: ' "$WORK/py.out")))
+FAILED=$((FAILED + $(grep -c '^FAILED: ' "$WORK/py.out")))
 if grep -q Traceback "$WORK/py.out"; then bad "the Python checks ran to the end"; fi
 
 if kill -0 "$SIM_PID" 2>/dev/null; then ok "droidfix-sim is still running"; else bad "droidfix-sim is still running"; fi

@@ -4,37 +4,7 @@
 # max-download-size (resparsed by fastboot into several pieces), flashing
 # refused while locked with the bootloader's text, erase, slots, and a reboot
 # back to system (the adb port answers again).
-set -u
-
-BIN_DIR=${DF_BIN_DIR:-$(cd "$(dirname "$0")/../../build/bin" 2>/dev/null && pwd)}
-SIM="$BIN_DIR/droidfix-sim"
-PASS=0
-FAIL=0
-WORK=$(mktemp -d /tmp/df_fastboot_peer.XXXXXX)
-SIM_PID=""
-
-cleanup() {
-  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID" 2>/dev/null
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { PASS=$((PASS + 1)); echo "ok: $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAILED: $1"; }
-check() { # check "description" command...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-finish() {
-  echo "$PASS passed, $FAIL failed"
-  [ "$FAIL" -eq 0 ]
-  exit $?
-}
+source "$(dirname "$0")/../lib/harness.sh"
 
 for tool in fastboot img2simg simg2img python3 sha256sum; do
   if ! command -v "$tool" >/dev/null; then
@@ -48,18 +18,11 @@ if [ ! -x "$SIM" ]; then
 fi
 
 STATE="$WORK/state"
-"$SIM" serve --state-dir "$STATE" --adb-port 0 --fastboot-port 0 --boot-ms 200 \
-  >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SIM_PID=$!
-for _ in $(seq 100); do
-  grep -q '^fastboot ' "$WORK/serve.out" 2>/dev/null && grep -q '^adb ' "$WORK/serve.out" && break
-  sleep 0.1
-done
-FB_ADDR=$(awk '/^fastboot /{print $2}' "$WORK/serve.out")
-ADB_ADDR=$(awk '/^adb /{print $2}' "$WORK/serve.out")
+sim_start state --adb-port 0 --fastboot-port 0 --boot-ms 200
+FB_ADDR=${SIM_FB:-}
+ADB_ADDR=${SIM_ADB:-}
 if [ -z "$FB_ADDR" ] || [ -z "$ADB_ADDR" ]; then
   bad "droidfix-sim serve prints its ports"
-  cat "$WORK/serve.err"
   finish
 fi
 ok "serve prints adb $ADB_ADDR and fastboot $FB_ADDR"
@@ -79,21 +42,9 @@ print("absent" if p is None else "%s %s" % (p.get("size"), p.get("sha256")))' "$
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }
 
-# Waits until a TCP port accepts connections (or 20 s pass).
-wait_port() {
-  python3 - "$1" <<'EOF'
-import socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-end = time.time() + 20
-while time.time() < end:
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+# wait_port HOST:PORT: until it accepts connections (or 20 s pass).
+port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+wait_port() { wait_until 20 port_open "$1"; }
 
 # ---- into the bootloader ----
 "$SIM" press --state-dir "$STATE" fastboot >"$WORK/press.out" 2>&1

@@ -21,6 +21,7 @@
 #include "core/sparse.h"
 #include "plugins/fastboot/archive_source.h"
 #include "plugins/fastboot/image.h"
+#include "tests/unit/file_sink.h"
 
 static char dir[128];
 
@@ -114,43 +115,6 @@ same_as_file(const char *archive, const char *entry, const char *file, uint64_t 
   return ap;
 }
 
-struct out_file {
-  int fd;
-};
-
-static int
-sink_write(void *ctx, uint64_t off, const void *data, size_t len)
-{
-  struct out_file *o = ctx;
-  return pwrite(o->fd, data, len, (off_t)off) == (ssize_t)len ? 0 : DF_EIO;
-}
-
-static int
-sink_fill(void *ctx, uint64_t off, uint64_t len, uint32_t pattern)
-{
-  struct out_file *o = ctx;
-  uint32_t block[1024];
-  for (int i = 0; i < 1024; i++) block[i] = pattern;
-  while (len > 0) {
-    size_t n = len < sizeof(block) ? (size_t)len : sizeof(block);
-    if (pwrite(o->fd, block, n, (off_t)off) != (ssize_t)n) return DF_EIO;
-    off += n;
-    len -= n;
-  }
-  return 0;
-}
-
-static int
-sink_skip(void *ctx, uint64_t off, uint64_t len)
-{
-  (void)ctx;
-  (void)off;
-  (void)len;
-  return 0;
-}
-
-static const struct df_sparse_sink sink = {NULL, sink_write, sink_fill, sink_skip};
-
 /* What the phone would hold after the pieces of entry, written to out. */
 static long
 flash_entry_into(const char *archive, const char *entry, uint64_t limit, const char *out)
@@ -172,7 +136,7 @@ flash_entry_into(const char *archive, const char *entry, uint64_t limit, const c
     bool sparse;
     assert_int_equal(df_image_piece_source(img, (size_t)i, &src), DF_OK);
     sparse = pieces > 1 || df_image_is_sparse(img);
-    df_sparse_decoder_init(&d, &sink, &o);
+    df_sparse_decoder_init(&d, &file_sink, &o);
     while (got < src.size) {
       long n = src.read(src.ctx, buf, 1 << 16);
       assert_true(n > 0);

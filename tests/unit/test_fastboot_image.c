@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/sparse.h"
 #include "plugins/fastboot/image.h"
+#include "tests/unit/file_sink.h"
 
 static char dir[128];
 
@@ -46,40 +47,6 @@ run(const char *fmt, ...)
   assert_int_equal(system(cmd), 0);
 }
 
-struct out_file {
-  int fd;
-};
-
-static int
-sink_write(void *ctx, uint64_t off, const void *data, size_t len)
-{
-  struct out_file *o = ctx;
-  return pwrite(o->fd, data, len, (off_t)off) == (ssize_t)len ? 0 : DF_EIO;
-}
-
-static int
-sink_fill(void *ctx, uint64_t off, uint64_t len, uint32_t pattern)
-{
-  struct out_file *o = ctx;
-  uint32_t block[1024];
-  for (int i = 0; i < 1024; i++) block[i] = pattern;
-  while (len > 0) {
-    size_t n = len < sizeof(block) ? (size_t)len : sizeof(block);
-    if (pwrite(o->fd, block, n, (off_t)off) != (ssize_t)n) return DF_EIO;
-    off += n;
-    len -= n;
-  }
-  return 0;
-}
-
-static int
-sink_skip(void *ctx, uint64_t off, uint64_t len)
-{
-  return 0;
-}
-
-static const struct df_sparse_sink sink = {NULL, sink_write, sink_fill, sink_skip};
-
 /* Plans path for limit, checks each piece, and writes what the phone would
  * hold into out_path. Returns the number of pieces. */
 static long
@@ -102,7 +69,7 @@ flash_into(const char *path, uint64_t limit, const char *out_path, uint64_t expa
     uint64_t got = 0;
     assert_int_equal(df_image_piece_source(img, (size_t)i, &src), DF_OK);
     assert_true(src.size <= limit);
-    df_sparse_decoder_init(&d, &sink, &o);
+    df_sparse_decoder_init(&d, &file_sink, &o);
     while (got < src.size) {
       long n = src.read(src.ctx, buf, 1 << 20);
       assert_true(n > 0);
