@@ -106,6 +106,13 @@ df_cli_transfer_run(struct df_cli *cli, const struct df_cli_args *args, bool pus
     free(t);
     return rc;
   }
+  if (t->s.dev->adb == NULL && t->s.dev->mode == DF_DEVICE_OFFLINE) {
+    /* Its ADB connection broke while droidfix was identifying it. */
+    rc = df_cli_fail(cli, NULL, DF_ECONNRESET, "%s failed: the phone's connection dropped while "
+                     "droidfix identified it; check the cable, then run the same command again",
+                     push ? "push" : "pull");
+    goto out;
+  }
   if (t->s.dev->adb == NULL) {
     rc = df_cli_fail(cli, NULL, DF_EUNSUPPORTED, "the phone is in %s mode; files need ADB: run "
                      "'droidfix reboot system' first", df_device_mode_name(t->s.dev->mode));
@@ -113,8 +120,13 @@ df_cli_transfer_run(struct df_cli *cli, const struct df_cli_args *args, bool pus
   }
   rc = df_adb_sync_open(t->s.dev->adb, df_cli_transfer_wake, t, &t->sync);
   if (rc == DF_OK) rc = df_cli_transfer_wait(t);
+  /* A phone that stops answering mid-transfer fails it instead of hanging. */
+  if (rc == DF_OK) rc = df_adb_sync_watch(t->sync, &t->s.loop, 0);
   if (rc != DF_OK) {
-    rc = df_cli_fail(cli, NULL, rc, "the phone refused file transfer (sync service)");
+    rc = df_cli_fail(cli, NULL, rc, "%s failed: %s", push ? "push" : "pull",
+                     rc == DF_EUNSUPPORTED ? "the phone refused file transfer (sync service)"
+                     : "the connection dropped as the transfer began; check the cable, then run "
+                       "the same command again");
     goto out;
   }
   if (push) {

@@ -12,6 +12,8 @@
 
 #include "core/error.h"
 
+#define DF_ADB_STALL_DEFAULT_MS 30000u
+
 enum df_adb_sync_op {
   DF_SYNC_OP_NONE,
   DF_SYNC_OP_STAT,
@@ -60,7 +62,18 @@ struct df_adb_sync {
   const uint8_t *pending;
   size_t pending_len;
   bool pending_push;
+  /* df_adb_sync_watch: restarted whenever a byte moves */
+  uv_timer_t *watchdog;
+  unsigned watch_ms;
 };
+
+static void
+df_adb_sync_alive(struct df_adb_sync *sync)
+{
+  if (sync->watchdog == NULL) return;
+  if (sync->op == DF_SYNC_OP_NONE) uv_timer_stop(sync->watchdog);
+  else uv_timer_again(sync->watchdog);
+}
 
 static void
 df_adb_sync_end_op(struct df_adb_sync *sync, int status, const char *message)
@@ -84,6 +97,7 @@ df_adb_sync_end_op(struct df_adb_sync *sync, int status, const char *message)
     df_progress_finish(sync->progress, status);
   sync->op = DF_SYNC_OP_NONE;
   if (status != DF_OK) sync->broken = true;
+  df_adb_sync_alive(sync);
   if (done != NULL) done(ud, status, message != NULL ? message : "");
 }
 
@@ -119,6 +133,7 @@ df_adb_sync_written(void *req, int status)
   bool was_push = sync->writing_push;
 
   sync->writing = false;
+  df_adb_sync_alive(sync);
   if (sync->pending != NULL && status == DF_OK) {
     const uint8_t *data = sync->pending;
     sync->pending = NULL;
@@ -256,6 +271,7 @@ df_adb_sync_on_data(void *userdata, const uint8_t *data, size_t len)
 {
   struct df_adb_sync *sync = userdata;
 
+  df_adb_sync_alive(sync);
   while (len > 0) {
     if (sync->op == DF_SYNC_OP_NONE || sync->decoder.finished) {
       /* Bytes nobody asked for: the session is out of step. */
@@ -334,6 +350,7 @@ df_adb_sync_begin(struct df_adb_sync *sync, enum df_adb_sync_op op, void *userda
   sync->local_error = DF_OK;
   sync->sink = NULL;
   sync->source = NULL;
+  if (sync->watchdog != NULL) uv_timer_again(sync->watchdog);
   return DF_OK;
 }
 
@@ -627,6 +644,62 @@ df_adb_sync_pull_to(struct df_adb_sync *sync, const char *remote_path,
   return DF_OK;
 }
 
+unsigned
+df_adb_stall_timeout_ms(void)
+{
+  const char *env = getenv("DROIDFIX_STALL_TIMEOUT");
+  char *end;
+  unsigned long s;
+
+  if (env == NULL || env[0] == '\0') return DF_ADB_STALL_DEFAULT_MS;
+  s = strtoul(env, &end, 10);
+  if (*end != '\0' || s == 0 || s > 86400) return DF_ADB_STALL_DEFAULT_MS;
+  return (unsigned)s * 1000u;
+}
+
+static void
+df_adb_sync_on_watchdog(uv_timer_t *timer)
+{
+  struct df_adb_sync *sync = timer->data;
+  char message[200];
+
+  uv_timer_stop(timer);
+  if (sync->op == DF_SYNC_OP_NONE) return;
+  snprintf(message, sizeof(message),
+           "the phone stopped answering (nothing moved for %u s); check the cable and "
+           "that the phone is awake, then run the same command again",
+           sync->watch_ms / 1000);
+  sync->broken = true;
+  if (sync->op == DF_SYNC_OP_STAT) {
+    sync->op = DF_SYNC_OP_NONE;
+    sync->stat_cb(sync->op_userdata, DF_ETIMEDOUT, NULL);
+    return;
+  }
+  df_adb_sync_end_op(sync, DF_ETIMEDOUT, message);
+}
+
+int
+df_adb_sync_watch(struct df_adb_sync *sync, struct df_loop *loop, unsigned timeout_ms)
+{
+  if (timeout_ms == 0) timeout_ms = df_adb_stall_timeout_ms();
+  if (sync->watchdog == NULL) {
+    sync->watchdog = calloc(1, sizeof(*sync->watchdog));
+    if (sync->watchdog == NULL) return DF_ENOMEM;
+    uv_timer_init(&loop->uv, sync->watchdog);
+    sync->watchdog->data = sync;
+  }
+  sync->watch_ms = timeout_ms;
+  uv_timer_start(sync->watchdog, df_adb_sync_on_watchdog, timeout_ms, timeout_ms);
+  if (sync->op == DF_SYNC_OP_NONE) uv_timer_stop(sync->watchdog);
+  return DF_OK;
+}
+
+static void
+df_adb_sync_free_timer(uv_handle_t *h)
+{
+  free(h);
+}
+
 void
 df_adb_sync_abandon(struct df_adb_sync *sync)
 {
@@ -636,6 +709,7 @@ df_adb_sync_abandon(struct df_adb_sync *sync)
   }
   if ((sync->op == DF_SYNC_OP_PULL || sync->op == DF_SYNC_OP_PULL_STAT) && sync->sink == NULL)
     unlink(sync->partial);
+  if (sync->watchdog != NULL) uv_timer_stop(sync->watchdog);
   sync->sink = NULL;
   sync->progress = NULL;
   sync->op = DF_SYNC_OP_NONE;
@@ -658,5 +732,6 @@ df_adb_sync_close(struct df_adb_sync *sync)
   }
   free(sync->buf[0]);
   free(sync->buf[1]);
+  if (sync->watchdog != NULL) uv_close((uv_handle_t *)sync->watchdog, df_adb_sync_free_timer);
   free(sync);
 }

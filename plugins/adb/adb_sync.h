@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/loop.h"
 #include "core/progress.h"
 #include "plugins/adb/adb_conn.h"
 #include "plugins/adb/adb_sync_protocol.h"
@@ -92,6 +93,19 @@ int
 df_adb_sync_push_from(struct df_adb_sync *sync, const struct df_adb_sync_source *source,
                       const char *remote_path, uint32_t mode, int64_t mtime, uint64_t size,
                       struct df_progress *progress, df_adb_sync_done_cb done, void *userdata);
+
+/* Gives the session a watchdog on loop (which must outlive it): an
+ * operation under way fails with DF_ETIMEDOUT, message "the phone stopped
+ * answering ...", when the phone neither sends a byte nor takes one for
+ * timeout_ms. 0 picks the default: DROIDFIX_STALL_TIMEOUT seconds from the
+ * environment, else 30 s (a phone that stalls, not one that is slow: data
+ * keeps flowing on a slow one). Without it an operation waits for ever. */
+int
+df_adb_sync_watch(struct df_adb_sync *sync, struct df_loop *loop, unsigned timeout_ms);
+
+/* The default of df_adb_sync_watch, in milliseconds. */
+unsigned
+df_adb_stall_timeout_ms(void);
 
 /* Forgets the operation under way: none of its callbacks will run, and the
  * session is no longer usable (close it). Safe inside a sync callback. */

@@ -634,6 +634,12 @@ df_backup_on_sync_ready(void *ud, int status)
     df_backup_end(b, status, "the phone refused its file service (sync): %s", df_strerror(status));
     return;
   }
+  /* A phone that stops answering fails the backup instead of hanging it. */
+  status = df_adb_sync_watch(b->sync, b->loop, 0);
+  if (status != DF_OK) {
+    df_backup_end(b, status, "cannot watch the file service: %s", df_strerror(status));
+    return;
+  }
   /* The first session walks; a reopened one (after a skipped file) copies. */
   if (b->job == DF_BK_SHELL_DONE)
     df_backup_copy_next(b);

@@ -79,13 +79,35 @@ static void
 df_fastboot_on_timeout(uv_timer_t *timer)
 {
   struct df_fastboot *fb = timer->data;
+  char message[160];
 
   if (fb->state == DF_FB_HANDSHAKE) {
     fb->state = DF_FB_CLOSED;
     fb->ready(fb->session_userdata, DF_ETIMEDOUT);
     return;
   }
-  df_fastboot_finish(fb, DF_ETIMEDOUT, "");
+  /* Mid-download the phone and we no longer agree on where a frame ends:
+   * the session cannot be used again. */
+  if (fb->state == DF_FB_SENDING) fb->state = DF_FB_CLOSED;
+  snprintf(message, sizeof(message),
+           "the phone stopped answering (nothing for %u s); check the cable, then run the "
+           "same command again", fb->timeout_s);
+  df_fastboot_finish(fb, DF_ETIMEDOUT, message);
+}
+
+/* DROIDFIX_STALL_TIMEOUT (seconds) or 30: how long the phone may stay
+ * silent, or stop taking data, before a command fails. */
+static unsigned
+df_fastboot_default_timeout_s(void)
+{
+  const char *env = getenv("DROIDFIX_STALL_TIMEOUT");
+  char *end;
+  unsigned long s;
+
+  if (env == NULL || env[0] == '\0') return 30;
+  s = strtoul(env, &end, 10);
+  if (*end != '\0' || s == 0 || s > 86400) return 30;
+  return (unsigned)s;
 }
 
 static void
@@ -153,6 +175,7 @@ df_fastboot_chunk_written(void *req, int status)
     return;
   }
   fb->sent += len;
+  df_fastboot_arm(fb); /* the phone took a chunk: it is alive */
   if (fb->progress != NULL) df_progress_update(fb->progress, fb->progress_base + fb->sent);
   if (fb->sent == fb->src.size) {
     fb->state = DF_FB_WAIT_REPLY; /* now the phone's OKAY or FAIL */
@@ -209,7 +232,9 @@ df_fastboot_start_data(struct df_fastboot *fb, uint32_t asked)
   }
   fb->state = DF_FB_SENDING;
   fb->early_have = false;
-  uv_timer_stop(&fb->timer);
+  /* Each chunk the phone takes re-arms it: a phone that stops reading
+   * fails the download instead of hanging it. */
+  df_fastboot_arm(fb);
   n = df_fastboot_fill(fb, 0);
   if (n < 0) {
     df_fastboot_finish(fb, (int)n, "cannot read the image");
@@ -364,7 +389,7 @@ df_fastboot_start(struct df_loop *loop, struct df_transport *t, enum df_fastboot
   fb->ready = ready;
   fb->gone = gone;
   fb->session_userdata = userdata;
-  fb->timeout_s = 30;
+  fb->timeout_s = df_fastboot_default_timeout_s();
   uv_timer_init(&loop->uv, &fb->timer);
   fb->timer.data = fb;
   t->callbacks = &df_fastboot_transport_cbs;

@@ -28,6 +28,7 @@ struct pending_write {
 };
 
 static void close_conn(struct df_sim_adbd_conn *conn);
+static void netfault_act(struct df_sim_adbd_conn *conn);
 
 /* ---- output ---- */
 
@@ -42,7 +43,8 @@ on_write_done(uv_write_t *req, int status)
  * copied and queued in libuv (order is kept: nothing is tried while a
  * queued write is pending). */
 static void
-conn_send(struct df_sim_adbd_conn *conn, const void *a, size_t alen, const void *b, size_t blen)
+conn_send_raw(struct df_sim_adbd_conn *conn, const void *a, size_t alen, const void *b,
+              size_t blen)
 {
   uv_stream_t *st = (uv_stream_t *)&conn->tcp;
   uv_buf_t bufs[2] = {uv_buf_init((char *)a, (unsigned)alen), uv_buf_init((char *)b, (unsigned)blen)};
@@ -81,6 +83,24 @@ conn_send(struct df_sim_adbd_conn *conn, const void *a, size_t alen, const void 
     free(w);
     close_conn(conn);
   }
+}
+
+/* conn_send_raw cut where a --net-fault says (netfault.h). */
+static void
+conn_send(struct df_sim_adbd_conn *conn, const void *a, size_t alen, const void *b, size_t blen)
+{
+  size_t allowed = df_sim_nf_pass(&conn->nf, DF_SIM_NF_OUT, alen + blen);
+
+  if (allowed < alen) {
+    alen = allowed;
+    blen = 0;
+  } else if (allowed < alen + blen) {
+    blen = allowed - alen;
+  }
+  if (alen + blen > 0)
+    conn_send_raw(conn, alen > 0 ? a : b, alen > 0 ? alen : blen, alen > 0 ? b : NULL,
+                  alen > 0 ? blen : 0);
+  netfault_act(conn);
 }
 
 /* adb.cpp send_packet: CNXN and AUTH always carry a checksum (the peer may
@@ -257,6 +277,7 @@ send_connect(struct df_sim_adbd_conn *conn)
   }
   conn->state = DF_SIM_ADBD_ONLINE;
   send_packet(conn, DF_SIM_ADBD_A_CNXN, DF_SIM_ADBD_VERSION, conn->max_payload, banner, (size_t)n);
+  df_sim_nf_conn_start(&conn->nf);
 }
 
 /* auth.cpp send_auth_request: a fresh token every time. */
@@ -544,6 +565,7 @@ close_conn(struct df_sim_adbd_conn *conn)
     return;
   kill_all_streams(conn);
   conn->closing = true;
+  df_sim_nf_conn_closed(&conn->nf);
   if (adbd != NULL) {
     for (struct df_sim_adbd_conn **pp = &adbd->conns; *pp != NULL; pp = &(*pp)->next) {
       if (*pp == conn) {
@@ -592,8 +614,30 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
   }
   if (nread == 0)
     return;
-  conn->in_len += (size_t)nread;
+  conn->in_len += df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)nread);
   process_input(conn);
+  netfault_act(conn);
+}
+
+/* Carries out a --net-fault that fired on this connection. */
+static void
+netfault_act(struct df_sim_adbd_conn *conn)
+{
+  switch (df_sim_nf_take_due(&conn->nf)) {
+  case DF_SIM_NF_NONE:
+    return;
+  case DF_SIM_NF_STALL:
+    df_sim_nf_stall(&conn->nf);
+    return;
+  case DF_SIM_NF_REBOOT:
+    if (conn->adbd != NULL)
+      df_sim_phone_reboot(conn->adbd->phone, "");
+    close_conn(conn);
+    return;
+  default:
+    close_conn(conn);
+    return;
+  }
 }
 
 static void
@@ -615,6 +659,7 @@ on_connection(uv_stream_t *server, int status)
   }
   /* Small replies (OKAY, AUTH, STAT) must not wait for Nagle. */
   uv_tcp_nodelay(&conn->tcp, 1);
+  df_sim_nf_conn_init(&conn->nf, DF_SIM_NF_ADB, (uv_stream_t *)&conn->tcp, on_alloc, on_read);
   conn->adbd = adbd;
   conn->max_payload = DF_SIM_ADBD_MAX_PAYLOAD_V1;
   conn->peer_version = DF_SIM_ADBD_VERSION_MIN;

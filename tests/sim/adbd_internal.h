@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "tests/sim/adbd_packet.h"
+#include "tests/sim/netfault.h"
 #include "tests/sim/phone.h"
 
 struct df_sim_adbd_conn;
@@ -64,6 +65,7 @@ struct df_sim_adbd_conn {
    * packet being handled is done (reap_streams in adbd.c). */
   struct df_sim_adbd_stream *dead;
   uint32_t next_local_id;
+  struct df_sim_nf_conn nf;        /* --net-fault byte counts (netfault.h) */
 };
 
 /* What a service does with a stream: data from the host's WRTE, a refill

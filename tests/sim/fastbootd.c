@@ -32,6 +32,7 @@ struct pending_write {
 };
 
 static void close_conn(struct df_sim_fb_conn *conn);
+static void netfault_act(struct df_sim_fb_conn *conn);
 static int splice_download(struct df_sim_fb_conn *conn);
 
 static void
@@ -84,6 +85,7 @@ close_conn(struct df_sim_fb_conn *conn)
   if (conn->closing)
     return;
   conn->closing = true;
+  df_sim_nf_conn_closed(&conn->nf);
   drop_download(conn);
   if (fb != NULL) {
     for (struct df_sim_fb_conn **pp = &fb->conns; *pp != NULL; pp = &(*pp)->next) {
@@ -114,7 +116,7 @@ on_write_done(uv_write_t *req, int status)
 /* Queues bytes on the connection: straight to the socket when it takes them
  * (the usual case), the rest through libuv. */
 static void
-send_bytes(struct df_sim_fb_conn *conn, const void *data, size_t len)
+send_bytes_raw(struct df_sim_fb_conn *conn, const void *data, size_t len)
 {
   uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
   struct pending_write *w;
@@ -146,6 +148,17 @@ send_bytes(struct df_sim_fb_conn *conn, const void *data, size_t len)
     free(w);
     close_conn(conn);
   }
+}
+
+/* send_bytes_raw cut where a --net-fault says (netfault.h). */
+static void
+send_bytes(struct df_sim_fb_conn *conn, const void *data, size_t len)
+{
+  size_t allowed = df_sim_nf_pass(&conn->nf, DF_SIM_NF_OUT, len);
+
+  if (allowed > 0)
+    send_bytes_raw(conn, data, allowed);
+  netfault_act(conn);
 }
 
 void
@@ -281,6 +294,12 @@ download_done(struct df_sim_fb_conn *conn)
   conn->download_fd = -1;
   conn->downloading = false;
   close_pipe(conn);
+  if (conn->nf.failed_download) {
+    /* --net-fault fail: FAIL went out mid-download; nothing is kept. */
+    conn->nf.failed_download = false;
+    unlink(conn->download_tmp);
+    return;
+  }
   df_sim_phone_download_path(fb->phone, final_path, sizeof(final_path));
   /* The buffer is never a file a partition links to: the previous one is
    * replaced by rename, so a partition hard-linked to it keeps its content. */
@@ -346,7 +365,16 @@ splice_download(struct df_sim_fb_conn *conn)
   while (conn->downloading && conn->frame_left > 0) {
     size_t want = conn->frame_left < SPLICE_PIPE_SIZE ? (size_t)conn->frame_left
                                                        : SPLICE_PIPE_SIZE;
-    ssize_t in = splice(sock, NULL, conn->splice_pipe[1], NULL, want,
+    ssize_t in;
+    uint64_t room = df_sim_nf_room(&conn->nf, DF_SIM_NF_IN);
+
+    if (room == 0) {
+      df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, 0); /* fires; on_read carries it out */
+      return 0;
+    }
+    if (want > room)
+      want = (size_t)room;
+    in = splice(sock, NULL, conn->splice_pipe[1], NULL, want,
                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in <= 0) {
       if (in < 0 && errno != EAGAIN && errno != EINTR)
@@ -362,6 +390,7 @@ splice_download(struct df_sim_fb_conn *conn)
         return out < 0 ? df_error_from_errno(errno) : DF_EIO;
       left -= out;
     }
+    df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)in);
     conn->frame_left -= (uint64_t)in;
     conn->download_left -= (uint64_t)in;
   }
@@ -420,6 +449,12 @@ command_done(struct df_sim_fb_conn *conn)
     df_sim_fb_reply(conn, "FAIL", "unknown command");
     return;
   }
+  if (conn->nf.fail_command) {
+    conn->nf.fail_command = false;
+    df_log_info("fastboot: net-fault: answering '%s' with FAIL", conn->command);
+    df_sim_fb_reply(conn, "FAIL", "command failed (net-fault)");
+    return;
+  }
   df_sim_fb_dispatch(conn, conn->command);
 }
 
@@ -451,6 +486,7 @@ feed(struct df_sim_fb_conn *conn, const char *p, size_t len)
       send_bytes(conn, "FB01", 4);
       conn->header_len = 0;
       conn->state = DF_SIM_FB_FRAME_HEADER;
+      df_sim_nf_conn_start(&conn->nf);
       break;
     case DF_SIM_FB_FRAME_HEADER:
       take = 8 - conn->header_len;
@@ -506,8 +542,48 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     close_conn(conn);
     return;
   }
-  if (nread > 0 && conn->fb != NULL)
-    feed(conn, buf->base, (size_t)nread);
+  if (nread > 0 && conn->fb != NULL) {
+    size_t ok = df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)nread);
+
+    feed(conn, buf->base, ok);
+    netfault_act(conn);
+    /* A FAIL leaves the connection up: the rest of the read is the host's. */
+    if (ok < (size_t)nread && !conn->closing && !conn->nf.stalled)
+      feed(conn, buf->base + ok, (size_t)nread - ok);
+  }
+}
+
+/* Carries out a --net-fault that fired on this connection. */
+static void
+netfault_act(struct df_sim_fb_conn *conn)
+{
+  switch (df_sim_nf_take_due(&conn->nf)) {
+  case DF_SIM_NF_NONE:
+    return;
+  case DF_SIM_NF_STALL:
+    df_sim_nf_stall(&conn->nf);
+    return;
+  case DF_SIM_NF_FAIL:
+    if (conn->downloading) {
+      /* The bootloader gives up on the download: FAIL now, the rest of
+       * the data is read and thrown away (download_done). */
+      conn->nf.fail_command = false;
+      conn->nf.failed_download = true;
+      conn->fb->have_download = false;
+      df_log_info("fastboot: net-fault: failing the download with %llu bytes due",
+                  (unsigned long long)conn->download_left);
+      df_sim_fb_reply(conn, "FAIL", "download failed (net-fault)");
+    }
+    return;
+  case DF_SIM_NF_REBOOT:
+    if (conn->fb != NULL)
+      df_sim_phone_reboot(conn->fb->phone, "");
+    close_conn(conn);
+    return;
+  default:
+    close_conn(conn);
+    return;
+  }
 }
 
 static void
@@ -532,6 +608,8 @@ on_connection(uv_stream_t *server, int status)
   /* fastboot does not set TCP_NODELAY on its side; small replies would
    * otherwise wait for delayed ACKs (TESTING.md). */
   uv_tcp_nodelay(&conn->tcp, 1);
+  df_sim_nf_conn_init(&conn->nf, DF_SIM_NF_FASTBOOT, (uv_stream_t *)&conn->tcp, on_alloc,
+                      on_read);
   conn->fb = fb;
   conn->id = ++fb->next_conn_id;
   conn->next = fb->conns;

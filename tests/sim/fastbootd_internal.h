@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tests/sim/netfault.h"
 #include "tests/sim/phone.h"
 
 /* fastboot 29.0.6 sends commands of at most 64 bytes (fastboot_driver.cpp
@@ -63,6 +64,7 @@ struct df_sim_fb_conn {
   uint64_t download_size;
   uint64_t download_left;
   char download_tmp[PATH_MAX];
+  struct df_sim_nf_conn nf;      /* --net-fault byte counts (netfault.h) */
 };
 
 /* Sends one response ("OKAY", "FAIL", "INFO", "DATA") with its text, cut to
