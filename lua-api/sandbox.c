@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "core/error.h"
+#include "lua-api/pattern.h"
 
 #define DF_SANDBOX_MAX_GLOBALS 8
 /* Headroom a killed state gets so the kill can unwind and be reported. */
@@ -124,6 +125,32 @@ df_sandbox_from_state(lua_State *L)
   return f == df_sb_alloc ? ud : NULL;
 }
 
+/* Counts n instructions and kills the run past the budget or the slice's
+ * deadline. */
+static void
+df_sb_count(struct df_sandbox *sb, uint64_t n)
+{
+  if (sb->refusal_pending) df_sb_kill(sb, DF_SANDBOX_KILL_MEMORY);
+  if (sb->killed != DF_SANDBOX_ALIVE) return;
+  sb->instructions += n;
+  if (sb->instructions > sb->limits.instructions)
+    df_sb_kill(sb, DF_SANDBOX_KILL_INSTRUCTIONS);
+  else if (uv_hrtime() - sb->slice_start_ns > (uint64_t)sb->limits.slice_ms * 1000000u)
+    df_sb_kill(sb, DF_SANDBOX_KILL_DEADLINE);
+}
+
+static void df_sb_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the kill on L, with the hook re-armed to fire on every
+ * instruction of whichever thread runs next. */
+static void
+df_sb_raise_kill(lua_State *L, struct df_sandbox *sb)
+{
+  lua_sethook(L, df_sb_hook, LUA_MASKCOUNT, 1);
+  lua_pushstring(L, sb->kill_message);
+  lua_error(L);
+}
+
 /* The count hook. Once the run is killed it re-arms to fire on every
  * instruction of whichever thread runs, so a pcall, an xpcall handler or a
  * coroutine that catches the kill is killed again at its next instruction. */
@@ -133,19 +160,18 @@ df_sb_hook(lua_State *L, lua_Debug *ar)
   struct df_sandbox *sb = df_sandbox_from_state(L);
 
   (void)ar;
-  if (sb->refusal_pending) df_sb_kill(sb, DF_SANDBOX_KILL_MEMORY);
-  if (sb->killed == DF_SANDBOX_ALIVE) {
-    sb->instructions += DF_SANDBOX_HOOK_EVERY;
-    if (sb->instructions > sb->limits.instructions)
-      df_sb_kill(sb, DF_SANDBOX_KILL_INSTRUCTIONS);
-    else if (uv_hrtime() - sb->slice_start_ns > (uint64_t)sb->limits.slice_ms * 1000000u)
-      df_sb_kill(sb, DF_SANDBOX_KILL_DEADLINE);
-  }
-  if (sb->killed != DF_SANDBOX_ALIVE) {
-    lua_sethook(L, df_sb_hook, LUA_MASKCOUNT, 1);
-    lua_pushstring(L, sb->kill_message);
-    lua_error(L);
-  }
+  df_sb_count(sb, DF_SANDBOX_HOOK_EVERY);
+  if (sb->killed != DF_SANDBOX_ALIVE) df_sb_raise_kill(L, sb);
+}
+
+void
+df_sandbox_charge(lua_State *L, uint64_t n)
+{
+  struct df_sandbox *sb = df_sandbox_from_state(L);
+
+  if (sb == NULL || sb->closing) return;
+  df_sb_count(sb, n);
+  if (sb->killed != DF_SANDBOX_ALIVE) df_sb_raise_kill(L, sb);
 }
 
 /* ---- error messages raised by the sandboxed functions ---- */
@@ -516,6 +542,16 @@ df_sb_make_template(lua_State *L, const struct df_sb_library *lib)
     lua_setfield(L, -2, lib->allowed[i]);
   }
   if (strcmp(lib->name, "string") == 0) {
+    /* Lua's matcher runs in C out of the hook's sight: a backtracking
+     * pattern could hold the loop for hours. Ours counts its steps
+     * (lua-api/pattern.h). The template is also the string metatable's
+     * __index (below), so s:find(...) gets ours too. */
+    static const luaL_Reg patterns[] = {{"find", df_pattern_find},
+                                        {"match", df_pattern_match_fn},
+                                        {"gmatch", df_pattern_gmatch},
+                                        {"gsub", df_pattern_gsub},
+                                        {NULL, NULL}};
+    luaL_setfuncs(L, patterns, 0);
     lua_getfield(L, real, "rep");
     lua_pushcclosure(L, df_sb_string_rep, 1);
     lua_setfield(L, -2, "rep");

@@ -117,6 +117,13 @@ df_sandbox_memory_used(const struct df_sandbox *sb);
 size_t
 df_sandbox_memory_peak(const struct df_sandbox *sb);
 
+/* Charges n steps of work done in C (a pattern match) against the
+ * instruction budget and the slice's deadline, as the count hook does for
+ * Lua code: past either, the run is killed and this raises the kill's
+ * message on L. A state not made by df_sandbox_new: nothing happens. */
+void
+df_sandbox_charge(lua_State *L, uint64_t n);
+
 /* VM instructions counted so far (in steps of DF_SANDBOX_HOOK_EVERY). */
 uint64_t
 df_sandbox_instructions(const struct df_sandbox *sb);

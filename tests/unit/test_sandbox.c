@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include "core/error.h"
 #include "lua-api/sandbox.h"
@@ -32,8 +33,9 @@ static const char normal_chunk[] =
   "local t = {}\n"
   "for i = 1, 1000 do t[i] = string.format('%d', i) end\n"
   "table.sort(t)\n"
-  "return ('x'):upper() .. #t .. string.rep('a', 3) .. table.concat({1, 2}, ',')\n";
-static const char normal_result[] = "X1000aaa1,2";
+  "return ('x'):upper() .. #t .. string.rep('a', 3) .. table.concat({1, 2}, ',') ..\n"
+  "  ('k=v'):match('=(%w)') .. string.gsub('a.b', '%.', '-')\n";
+static const char normal_result[] = "X1000aaa1,2va-b";
 
 static int
 push_env_protected(lua_State *L)
@@ -219,6 +221,31 @@ static const struct escape escapes[] = {
    "local p = {} for i = 1, 60000 do p[i] = \"'k\" .. i .. \"'\" end "
    "return #assert(load('return {' .. table.concat(p, ',') .. '}'))()",
    "60000", true},
+  {"backtracking pattern in string.find (deadline)",
+   "return string.find(string.rep('a', 40000), '.-.-.-.-.-b')", "past the deadline", false,
+   DF_SANDBOX_KILL_DEADLINE, {16u * 1024 * 1024, UINT64_MAX / 2, 200}},
+  {"backtracking pattern in string.find (budget)",
+   "return string.find(string.rep('a', 40000), '.-.-.-.-.-b')", "instruction budget", false,
+   DF_SANDBOX_KILL_INSTRUCTIONS},
+  {"backtracking pattern through the string metatable",
+   "local s = string.rep('a', 40000) return s:match('.-.-.-.-.-b')", "past the deadline", false,
+   DF_SANDBOX_KILL_DEADLINE, {16u * 1024 * 1024, UINT64_MAX / 2, 200}},
+  {"backtracking pattern in gsub",
+   "return string.gsub(string.rep('a', 40000), '.-.-.-.-.-b', 'x')", "past the deadline", false,
+   DF_SANDBOX_KILL_DEADLINE, {16u * 1024 * 1024, UINT64_MAX / 2, 200}},
+  {"backtracking pattern in gmatch",
+   "for m in string.rep('a', 40000):gmatch('a*a*a*a*b') do end", "past the deadline", false,
+   DF_SANDBOX_KILL_DEADLINE, {16u * 1024 * 1024, UINT64_MAX / 2, 200}},
+  {"quadratic %b scan", "return string.find(string.rep('(', 200000), '%b()')",
+   "instruction budget", false, DF_SANDBOX_KILL_INSTRUCTIONS},
+  {"pcall swallowing a pattern kill",
+   "for i = 1, 10 do pcall(string.find, string.rep('a', 40000), '.-.-.-.-.-b') end "
+   "return 'survived'",
+   "instruction budget", false, DF_SANDBOX_KILL_INSTRUCTIONS},
+  {"plain find of a long needle stays linear",
+   "local s = string.rep('a', 1000000) return tostring(s:find(string.rep('a', 500000) .. 'b', "
+   "1, true))",
+   "nil", true},
   {"load gets the caller's sandbox env", "return load('return io')()", "unknown global 'io'"},
   {"load with an explicit env cannot reach the host",
    "return load('return string.dump', 'x', 't', {string = string})()",
@@ -326,6 +353,50 @@ test_budget_counts_and_names_itself(void **state)
   df_sandbox_free(sb);
 }
 
+/* The sandbox's string.find/match/gmatch/gsub give what Lua's give, errors
+ * included, on tests/fixtures/patterns.lua's table of cases (run in a
+ * sandbox and in a plain state with Lua's string library). */
+static void
+test_patterns_match_lua(void **state)
+{
+  const char *src = getenv("DF_SOURCE_DIR");
+  char path[1024], out[65536], err[256];
+  struct df_sandbox *sb;
+  lua_State *L;
+  char *code;
+  size_t len;
+  const char *real, *a, *b;
+
+  (void)state;
+  if (src != NULL) {
+    snprintf(path, sizeof(path), "%s/tests/fixtures/patterns.lua", src);
+  } else { /* run by hand: next to this file */
+    snprintf(path, sizeof(path), "%s", __FILE__);
+    snprintf(strrchr(path, '/'), sizeof(path) - (size_t)(strrchr(path, '/') - path),
+             "/../fixtures/patterns.lua");
+  }
+  assert_int_equal(df_sandbox_read_file(NULL, path, 1 << 20, &code, &len), 0);
+  assert_int_equal(df_sandbox_new(&test_limits, test_lib_dir, &sb), 0);
+  if (run_in(sb, code, out, sizeof(out)) != LUA_OK) fail_msg("in the sandbox: %s", out);
+  L = luaL_newstate();
+  luaL_openlibs(L);
+  if (luaL_loadbufferx(L, code, len, "=escape", "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
+    fail_msg("with Lua's library: %s", lua_tostring(L, -1));
+  real = lua_tostring(L, -1);
+  /* The first line that differs, for the failure message. */
+  for (a = out, b = real; *a != '\0' && *a == *b; a++, b++) continue;
+  if (*a != '\0' || *b != '\0') {
+    while (a > out && a[-1] != '\n') a--, b--;
+    snprintf(err, sizeof(err), "%.*s", (int)strcspn(b, "\n"), b);
+    fail_msg("ours: %.*s\nLua's: %s", (int)strcspn(a, "\n"), a, err);
+  }
+  assert_true(strlen(out) > 1000); /* the cases ran */
+  lua_close(L);
+  free(code);
+  assert_healthy(sb);
+  df_sandbox_free(sb);
+}
+
 static void
 write_file(const char *dir, const char *name, const char *text)
 {
@@ -389,7 +460,9 @@ main(void)
   tests[n + 1].test_func = test_require_helpers;
   tests[n + 2].name = "budget counts and names itself";
   tests[n + 2].test_func = test_budget_counts_and_names_itself;
-  rc = _cmocka_run_group_tests("sandbox", tests, n + 3, setup_lib, teardown_lib);
+  tests[n + 3].name = "patterns give what Lua's give";
+  tests[n + 3].test_func = test_patterns_match_lua;
+  rc = _cmocka_run_group_tests("sandbox", tests, n + 4, setup_lib, teardown_lib);
   free(tests);
   return rc;
 }
