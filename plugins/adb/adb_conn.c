@@ -369,6 +369,9 @@ df_adb_conn_shutdown(struct df_adb_conn *conn, int err, bool tell_gone)
   if (conn->closing) return;
   conn->online = false;
   while (conn->streams != NULL) df_adb_stream_end(conn->streams, err, true);
+  /* A stream's callback may have closed the connection (its owner, done
+   * with the device, freed it): then nobody is left to tell. */
+  if (conn->closing) return;
   conn->closing = true;
   if (tell_gone) conn->cbs->on_gone(conn->userdata, err);
   df_transport_close(conn->t, df_adb_conn_free);
