@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps build test unit-asan run bench fuzz clean
+.PHONY: all deps build build-asan test test-asan unit-asan run bench fuzz clean
 
 all: build
 
@@ -16,14 +16,26 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_TYPE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Every test: unit, end to end, peers (Google's adb and fastboot) in the normal
-# build, then the unit tests again under AddressSanitizer and UBSan.
-test: build unit-asan
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-
-unit-asan: deps
+build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DDF_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# Every test twice: first under AddressSanitizer, UBSan and LeakSanitizer
+# (unit, end to end and peers; tests/lib/sanitized.sh fails a shell test when
+# any process it started reports), then in the normal build, the binaries a
+# user and Google's tools meet. Both run even if the first fails.
+test: build build-asan
+	@status=0; \
+	(cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)) || status=1; \
+	(cd $(BUILD) && ctest --output-on-failure -j $(JOBS)) || status=1; \
+	exit $$status
+
+# Only the sanitized run.
+test-asan: build-asan
+	@cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+# Only the unit tests, sanitized (quick).
+unit-asan: build-asan
 	@cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) -L unit
 
 run: build

@@ -24,6 +24,11 @@
 #define DF_INSPECT_MAX_SCRIPT (4u * 1024 * 1024)
 #define DF_INSPECT_MAX_NOTES 64
 #define DF_INSPECT_SAFE 1024
+/* A package whose data expands past both is a decompression bomb: real
+ * ROMs expand a few times (images are mostly compressed already). */
+#define DF_INSPECT_BOMB_RATIO 100
+#define DF_INSPECT_BOMB_FLOOR (64u * 1024 * 1024)
+#define DF_INSPECT_MAX_IMAGES 4096
 
 extern const struct df_cli_verb df_cli_verb_firmware;
 extern const struct df_cli_verb df_cli_verb_firmware_inspect;
@@ -59,6 +64,10 @@ struct df_inspect {
   size_t note_count;
   char format[128];
   const char *failed_entry; /* set while reading an entry, for errors */
+  char failed_copy[DF_INSPECT_SAFE]; /* failed_entry points here: the entry's
+                                      * own strings die with the next call */
+  uint64_t file_size;     /* of the package on disk */
+  const char *refused;    /* why the package is refused (DF_EUNSAFE, DF_ETOOBIG) */
 };
 
 /* ---- Collecting ---------------------------------------------------------- */
@@ -105,6 +114,12 @@ df_inspect_read(struct df_inspect *in, struct df_archive *a, struct df_progress 
     ssize_t n = df_archive_read(a, buf, DF_INSPECT_CHUNK);
     if (n < 0) return (int)n;
     if (n == 0) return 0;
+    if (in->bytes + (uint64_t)n > DF_INSPECT_BOMB_FLOOR &&
+        in->bytes + (uint64_t)n > DF_INSPECT_BOMB_RATIO * in->file_size) {
+      in->refused = "its data expands to more than 100 times the package's size: a "
+                    "decompression bomb, not a ROM";
+      return DF_ETOOBIG;
+    }
     if (h != NULL) df_hash_update(h, buf, (size_t)n);
     if (keep != NULL && *kept < keep_max) {
       size_t take = (size_t)n < keep_max - *kept ? (size_t)n : keep_max - *kept;
@@ -167,10 +182,20 @@ df_inspect_entry(struct df_inspect *in, struct df_archive *a, const struct df_ar
   uint64_t size;
   int rc;
 
-  while (strncmp(path, "./", 2) == 0) path += 2;
-  while (*path == '/') path++;
+  snprintf(in->failed_copy, sizeof(in->failed_copy), "%s", e->path);
+  in->failed_entry = in->failed_copy;
   in->entries++;
-  in->failed_entry = e->path;
+  /* Nothing here is extracted, but an entry no ROM holds (a way out of the
+   * folder it would be unpacked into, a device node) means the package
+   * was made to harm whoever unpacks it: refuse it whole. */
+  if (df_archive_entry_check(e, &in->refused) != DF_OK) return DF_EUNSAFE;
+  if (e->size_known && e->size > DF_INSPECT_BOMB_FLOOR &&
+      e->size > DF_INSPECT_BOMB_RATIO * in->file_size) {
+    in->refused = "it says its data expands to more than 100 times the package's size: a "
+                  "decompression bomb, not a ROM";
+    return DF_ETOOBIG;
+  }
+  while (strncmp(path, "./", 2) == 0) path += 2;
 
   /* The package folder is the first path component, unless the package
    * keeps images/ and the scripts at its root. */
@@ -205,6 +230,17 @@ df_inspect_entry(struct df_inspect *in, struct df_archive *a, const struct df_ar
                       : e->type == DF_ARCHIVE_HARDLINK ? "hard link"
                                                        : "special file");
       return 0;
+    }
+    if (in->image_count == DF_INSPECT_MAX_IMAGES) {
+      in->refused = "more than 4096 images: not a ROM";
+      return DF_ETOOBIG;
+    }
+    for (size_t i = 0; i < in->image_count; i++) {
+      if (strcmp(in->images[i].path, path) == 0) {
+        in->refused = "the same image is stored twice, with no telling which one would be "
+                      "flashed";
+        return DF_EUNSAFE;
+      }
     }
     in->images = df_inspect_grow(in->images, &in->image_cap, in->image_count, sizeof(*img));
     if (in->images == NULL) return DF_ENOMEM;
@@ -601,11 +637,17 @@ df_inspect_run(struct df_cli *cli, const struct df_cli_args *args)
 
   memset(&in, 0, sizeof(in));
   in.anti_version = -1;
+  in.file_size = (uint64_t)st.st_size;
   rc = df_inspect_walk(cli, path, &in, a);
   if (rc != 0) {
     df_cli_safe_text(df_archive_error_message(a), why, sizeof(why));
     df_cli_safe_text(in.failed_entry != NULL ? in.failed_entry : "", entry, sizeof(entry));
-    if (rc == DF_ECORRUPT && in.entries == 0)
+    if ((rc == DF_EUNSAFE || rc == DF_ETOOBIG) && in.refused != NULL)
+      rc = df_cli_fail(cli, path, rc,
+                       "%s: refused: entry %s: %s. A firmware package never holds that; "
+                       "nothing was extracted, written or run. Get the ROM from Xiaomi again",
+                       safe, entry, in.refused);
+    else if (rc == DF_ECORRUPT && in.entries == 0)
       rc = df_cli_fail(cli, path, rc,
                        "%s: truncated or corrupt: not a package droidfix can read (libarchive: "
                        "%s); check that it is the .tgz or .zip you downloaded, complete",
@@ -653,8 +695,11 @@ const struct df_cli_verb df_cli_verb_firmware_inspect = {
           "not understand are shown.\n"
           "\n"
           "A package that is missing, unreadable, truncated or corrupt is an error\n"
-          "(exit 1), never a shorter listing. With --json the result is one JSON\n"
-          "object on stdout (an error object on failure); progress stays on stderr.\n",
+          "(exit 1), never a shorter listing. So is a package made to harm: an entry\n"
+          "with an absolute path or '..', a link leading out of it, a device node or\n"
+          "FIFO, an image stored twice, data expanding over 100 times (a bomb).\n"
+          "With --json the result is one JSON object on stdout (an error object on\n"
+          "failure); progress stays on stderr.\n",
   .run = df_inspect_run,
   .parent = &df_cli_verb_firmware,
 };

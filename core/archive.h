@@ -83,6 +83,15 @@ df_archive_format_name(const struct df_archive *a);
 void
 df_archive_close(struct df_archive *a);
 
+/* Whether an entry is one no honest package holds, for readers that walk a
+ * package without extracting it (firmware inspect, df.firmware.inspect):
+ * an empty or absolute path, a ".." component, a symlink or hardlink whose
+ * target is absolute or has a ".." component (such links cannot lead out,
+ * even chained), a device node, FIFO or socket. DF_OK, or DF_EUNSAFE with
+ * *why a static string ("absolute path", ...). Pure: looks at e only. */
+int
+df_archive_entry_check(const struct df_archive_entry *e, const char **why);
+
 /* ---- Safe extraction ----------------------------------------------------
  *
  * df_archive_extract writes an archive's files under target_dir, which must

@@ -99,6 +99,51 @@ df_extract_normalize(const char *path, char *out, size_t outlen, int *depth, con
   return DF_OK;
 }
 
+/* A relative path with no ".." component. */
+static bool
+df_extract_path_stays_inside(const char *path)
+{
+  const char *p = path;
+
+  if (path[0] == '/') return false;
+  while (*p != '\0') {
+    const char *end = strchrnul(p, '/');
+    if (end - p == 2 && p[0] == '.' && p[1] == '.') return false;
+    p = *end == '/' ? end + 1 : end;
+  }
+  return true;
+}
+
+int
+df_archive_entry_check(const struct df_archive_entry *e, const char **why)
+{
+  *why = "";
+  if (e->path == NULL || e->path[0] == '\0') {
+    *why = "empty path";
+    return DF_EUNSAFE;
+  }
+  if (e->path[0] == '/') {
+    *why = "absolute path";
+    return DF_EUNSAFE;
+  }
+  if (!df_extract_path_stays_inside(e->path)) {
+    *why = "'..' component in path";
+    return DF_EUNSAFE;
+  }
+  if (e->type == DF_ARCHIVE_OTHER) {
+    *why = "a device node, FIFO or socket";
+    return DF_EUNSAFE;
+  }
+  if ((e->type == DF_ARCHIVE_SYMLINK || e->type == DF_ARCHIVE_HARDLINK) &&
+      (e->link_target == NULL || e->link_target[0] == '\0' ||
+       !df_extract_path_stays_inside(e->link_target))) {
+    *why = e->type == DF_ARCHIVE_SYMLINK ? "a symbolic link leading out of the package"
+                                         : "a hard link to a file outside the package";
+    return DF_EUNSAFE;
+  }
+  return DF_OK;
+}
+
 /* Opens the directory holding the last component of rel (normalized),
  * never following a symlink; with create, missing directories are made.
  * *leaf points into rel. Returns a descriptor or a df error (with *why). */

@@ -4,6 +4,7 @@
  * here writes, and nothing in an archive is ever run. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 
@@ -220,9 +221,13 @@ df_walk_work(uv_work_t *w)
   struct df_walk_op *op = w->data;
   struct df_archive *a = NULL;
   struct df_archive_entry e;
+  struct stat st;
+  uint64_t file_size = 0, declared = 0;
+  const char *why;
   int rc, found = 0;
 
   op->anti = -1;
+  if (op->kind == DF_WALK_FIRMWARE && stat(op->path, &st) == 0) file_size = (uint64_t)st.st_size;
   rc = df_archive_open(op->path, &a);
   while (rc == 0 && (rc = df_archive_next(a, &e)) == 1) {
     const char *p = e.path, *rel;
@@ -246,6 +251,21 @@ df_walk_work(uv_work_t *w)
                  op->max_bytes);
       break;
     case DF_WALK_FIRMWARE:
+      /* A way out of the folder it would be unpacked into, a device node,
+       * or data that expands a hundredfold: made to harm, not a ROM. */
+      if (df_archive_entry_check(&e, &why) != 0) {
+        rc = DF_EUNSAFE;
+        snprintf(op->message, sizeof(op->message), "unsafe entry %s: %s", e.path, why);
+        break;
+      }
+      declared += e.size_known ? e.size : 0;
+      if (declared > (64u << 20) && declared / 100 > file_size) {
+        rc = DF_ETOOBIG;
+        snprintf(op->message, sizeof(op->message),
+                 "at %s its data expands to more than 100 times the package's size: a "
+                 "decompression bomb", e.path);
+        break;
+      }
       /* the package folder is the first component unless images/ is at the root */
       rel = p;
       if (strncmp(p, "images/", 7) != 0 && strchr(p, '/') != NULL) rel = strchr(p, '/') + 1;

@@ -1,0 +1,23 @@
+-- Hostile recipe (runs a command with os.execute): tests/e2e/test_hostile.sh runs it against
+-- droidfix-sim and expects it stopped, with nothing changed on the phone or
+-- the host. It would create a file in the canary folder (--param canary=DIR)
+-- if the sandbox let it through.
+return {
+  id = "hostile-os-execute",
+  title = "Hostile: runs a command with os.execute",
+  summary = "Tries to escape the sandbox: runs a command with os.execute.",
+  risk = "read-only",
+  applies_to = { modes = { "system" } },
+  params = { canary = { type = "string", default = "/nonexistent" } },
+  steps = {
+    {
+      id = "escape",
+      title = "Escape",
+      check = function(ctx)
+        os.execute("touch " .. ctx.params.canary .. "/ran-os")
+        return false
+      end,
+      fix = function() end,
+    },
+  },
+}
