@@ -185,5 +185,12 @@ bench_cleanup() {
     wait "$pid" 2>/dev/null
   done
   if [ -n "$ADB_PORT" ]; then adb -P "$ADB_PORT" kill-server >/dev/null 2>&1; fi
-  if [ -n "${W:-}" ] && [ -d "$W" ] && [ "${BENCH_KEEP:-0}" != 1 ]; then rm -rf "$W"; fi
+  if [ -n "${W:-}" ] && [ -d "$W" ]; then
+    case ${BENCH_KEEP:-0} in
+      1) ;;
+      # The records only (results, commands, facts): to merge runs.
+      results) find "$W" -mindepth 1 -maxdepth 1 ! -name '*.tsv' -exec rm -rf {} + ;;
+      *) rm -rf "$W" ;;
+    esac
+  fi
 }

@@ -1,4 +1,4 @@
-# Section "phones": 1, 4, 16 (BENCH_PHONES) simulated phones at once.
+# Section "phones": 1, 4, 16, 32 (BENCH_PHONES) simulated phones at once.
 #
 # Flash: each phone (in its unlocked bootloader) gets a 256 MiB raw image
 # written to userdata, all at the same moment; wall time until the last is
@@ -12,7 +12,7 @@
 # phones included), to tell a slow tool from a saturated machine.
 
 export SW
-phones=${BENCH_PHONES:-1 4 16}
+phones=${BENCH_PHONES:-1 4 16 32}
 max=0
 for n in $phones; do [ "$n" -gt "$max" ] && max=$n; done
 fact phones_max "$max"
@@ -96,16 +96,21 @@ round() {
   return 0
 }
 
-tools=(droidfix fastboot)
-[ $RUN_ALL = 1 ] && tools=("droidfix run --all" droidfix fastboot)
+# fastboot holds each download piece whole in memory (about 260 MiB per
+# process): 32 of them and 32 phones' flash do not fit this machine's
+# memory, so fastboot runs up to BENCH_FASTBOOT_PHONES phones (default 16).
+fb_max=${BENCH_FASTBOOT_PHONES:-16}
 for n in $phones; do
+  tools=(droidfix)
+  [ "$n" -le "$fb_max" ] && tools+=(fastboot)
+  [ $RUN_ALL = 1 ] && tools=("droidfix run --all" "${tools[@]}")
   label=$(phones_label "$n")
   if [ $RUN_ALL = 1 ]; then
     printf 'phones\t%s\tdroidfix run --all\t%s\n' "$label" \
       '"$DF" -q run bench/recipes/bench-flash.lua --yes --no-backup --all --param image=$SW/img256 --connect 127.0.0.1:PORT_1 ... --connect 127.0.0.1:PORT_N (one process)' >>"$W/commands.tsv"
   fi
   printf 'phones\t%s\tdroidfix\tone `"$DF" -q --connect 127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$label" >>"$W/commands.tsv"
-  printf 'phones\t%s\tfastboot\tone `fastboot -s tcp:127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$label" >>"$W/commands.tsv"
+  [ "$n" -le "$fb_max" ] && printf 'phones\t%s\tfastboot\tone `fastboot -s tcp:127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$label" >>"$W/commands.tsv"
   for ((run = 1; run <= BENCH_RUNS; run++)); do
     k=${#tools[@]}
     for ((j = 0; j < k; j++)); do

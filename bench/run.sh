@@ -10,12 +10,16 @@
 # Environment:
 #   BENCH_RUNS=5          runs per measurement (medians of these)
 #   BENCH_BIG_RUNS=3      runs of the 4 GiB flash (memory figure)
-#   BENCH_PHONES="1 4 16" phone counts for the many-phones rounds
-#   BENCH_SECTIONS="intake transfer flash memory hashing startup phones"
+#   BENCH_PHONES="1 4 16 32" phone counts for the many-phones rounds
+#   BENCH_SECTIONS="intake transfer flash memory hashing firmware startup phones"
+#   BENCH_ROM=FILE        the firmware section's 2 GiB ROM, built before
+#                         (default: built by the section, a few minutes)
 #   BENCH_DIR=DIR         where the big files go (default: a new folder in
 #                         /dev/shm when memory allows, else in /var/tmp)
 #   BENCH_OUT=FILE        the report (default docs/benchmarks.md)
-#   BENCH_KEEP=1          keep the work folder (results.tsv) afterwards
+#   BENCH_KEEP=1          keep the work folder afterwards (every section's
+#                         files too: tens of GiB); BENCH_KEEP=results keeps
+#                         only results.tsv, commands.tsv and facts.tsv
 #   BENCH_PRIORITY=none   or "rt": run everything (tools, simulated phones,
 #                         adb server) as SCHED_FIFO 10 (root), or "nice":
 #                         nice -n -10. On a machine shared with other work
@@ -41,7 +45,7 @@ esac
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${1:-$SRC/build/bin}" && pwd) || { echo "usage: bench/run.sh BIN_DIR" >&2; exit 2; }
 export DF=$BIN/droidfix SIM=$BIN/droidfix-sim
-BENCH_SECTIONS=${BENCH_SECTIONS:-intake transfer flash memory hashing startup phones}
+BENCH_SECTIONS=${BENCH_SECTIONS:-intake transfer flash memory hashing firmware startup phones}
 export BENCH_OUT=${BENCH_OUT:-$SRC/docs/benchmarks.md}
 
 source "$SRC/bench/lib.sh"

@@ -17,10 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <zlib.h>
 
+#include "core/archive_lib.h"
 #include "core/error.h"
 
 /* 1 MiB blocks: fewer syscalls; a 1 GiB .tgz reads as fast as tar -xzO. */
@@ -65,9 +64,9 @@ df_archive_fail(struct df_archive *a, int err, const char *msg)
 static int
 df_archive_fail_from_libarchive(struct df_archive *a)
 {
-  int e = archive_errno(a->ar);
+  int e = df_la.archive_errno(a->ar);
   int err;
-  const char *msg = archive_error_string(a->ar);
+  const char *msg = df_la.archive_error_string(a->ar);
 
   if (e == ENOMEM) {
     err = DF_ENOMEM;
@@ -87,20 +86,20 @@ df_archive_support(struct archive *ar)
    * files on this host and reads them), and zip only through its central
    * directory (the streaming zip reader takes a cut zip for a short one). */
   int (*const formats[])(struct archive *) = {
-    archive_read_support_format_7zip,     archive_read_support_format_ar,
-    archive_read_support_format_cab,      archive_read_support_format_cpio,
-    archive_read_support_format_iso9660,  archive_read_support_format_lha,
-    archive_read_support_format_rar,      archive_read_support_format_rar5,
-    archive_read_support_format_tar,      archive_read_support_format_warc,
-    archive_read_support_format_xar,      archive_read_support_format_zip_seekable,
+    df_la.archive_read_support_format_7zip,    df_la.archive_read_support_format_ar,
+    df_la.archive_read_support_format_cab,     df_la.archive_read_support_format_cpio,
+    df_la.archive_read_support_format_iso9660, df_la.archive_read_support_format_lha,
+    df_la.archive_read_support_format_rar,     df_la.archive_read_support_format_rar5,
+    df_la.archive_read_support_format_tar,     df_la.archive_read_support_format_warc,
+    df_la.archive_read_support_format_xar,     df_la.archive_read_support_format_zip_seekable,
   };
   /* Filters built into libarchive; none that would run an external program
    * picked by the input (lrzip, lzop, grzip). */
   int (*const filters[])(struct archive *) = {
-    archive_read_support_filter_gzip,  archive_read_support_filter_bzip2,
-    archive_read_support_filter_xz,    archive_read_support_filter_lzma,
-    archive_read_support_filter_lzip,  archive_read_support_filter_zstd,
-    archive_read_support_filter_lz4,   archive_read_support_filter_compress,
+    df_la.archive_read_support_filter_gzip, df_la.archive_read_support_filter_bzip2,
+    df_la.archive_read_support_filter_xz,   df_la.archive_read_support_filter_lzma,
+    df_la.archive_read_support_filter_lzip, df_la.archive_read_support_filter_zstd,
+    df_la.archive_read_support_filter_lz4,  df_la.archive_read_support_filter_compress,
   };
 
   for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -114,7 +113,7 @@ df_archive_support(struct archive *ar)
   /* Past the end-of-archive blocks to the end of the stream: the
    * compression layers below then reach their own ends and check them
    * (xz, bzip2, zstd and our gzip verify a checksum there). */
-  if (archive_read_set_format_option(ar, "tar", "read_concatenated_archives", "1") !=
+  if (df_la.archive_read_set_format_option(ar, "tar", "read_concatenated_archives", "1") !=
       ARCHIVE_OK) {
     return DF_ENOMEM;
   }
@@ -136,7 +135,7 @@ df_archive_gz_read(struct archive *ar, void *client, const void **buf)
       ssize_t n = read(g->fd, g->in, DF_ARCHIVE_BLOCK);
       if (n < 0) {
         if (errno == EINTR) continue;
-        archive_set_error(ar, errno, "read error: %s", strerror(errno));
+        df_la.archive_set_error(ar, errno, "read error: %s", strerror(errno));
         return ARCHIVE_FATAL;
       }
       if (n == 0) {
@@ -148,7 +147,7 @@ df_archive_gz_read(struct archive *ar, void *client, const void **buf)
     }
     if (g->zs.avail_in == 0 && g->in_eof) {
       if (g->in_member) {
-        archive_set_error(ar, EILSEQ, "truncated gzip input");
+        df_la.archive_set_error(ar, EILSEQ, "truncated gzip input");
         return ARCHIVE_FATAL;
       }
       g->done = true;
@@ -157,7 +156,7 @@ df_archive_gz_read(struct archive *ar, void *client, const void **buf)
     if (!g->in_member) {
       /* A new member (the first, or one concatenated after another). */
       if (inflateReset(&g->zs) != Z_OK) {
-        archive_set_error(ar, ENOMEM, "gzip reset failed");
+        df_la.archive_set_error(ar, ENOMEM, "gzip reset failed");
         return ARCHIVE_FATAL;
       }
       g->in_member = true;
@@ -166,10 +165,10 @@ df_archive_gz_read(struct archive *ar, void *client, const void **buf)
     if (r == Z_STREAM_END) {
       g->in_member = false; /* the trailer's CRC and length matched */
     } else if (r == Z_MEM_ERROR) {
-      archive_set_error(ar, ENOMEM, "out of memory in gzip");
+      df_la.archive_set_error(ar, ENOMEM, "out of memory in gzip");
       return ARCHIVE_FATAL;
     } else if (r != Z_OK && r != Z_BUF_ERROR) {
-      archive_set_error(ar, EILSEQ, "gzip data is corrupt: %s",
+      df_la.archive_set_error(ar, EILSEQ, "gzip data is corrupt: %s",
                         g->zs.msg != NULL ? g->zs.msg : "inflate error");
       return ARCHIVE_FATAL;
     }
@@ -237,6 +236,8 @@ df_archive_open(const char *path, struct df_archive **out)
   if (path == NULL || out == NULL) return DF_EINVAL;
   if (stat(path, &st) != 0) return df_error_from_errno(errno);
   if (S_ISDIR(st.st_mode)) return DF_EIO;
+  rc = df_archive_lib_load();
+  if (rc != DF_OK) return rc;
   fd = df_archive_open_fd(path, &is_gzip);
   if (fd < 0) return fd;
   a = calloc(1, sizeof(*a));
@@ -244,7 +245,7 @@ df_archive_open(const char *path, struct df_archive **out)
     close(fd);
     return DF_ENOMEM;
   }
-  a->ar = archive_read_new();
+  a->ar = df_la.archive_read_new();
   if (a->ar == NULL) {
     close(fd);
     free(a);
@@ -261,12 +262,12 @@ df_archive_open(const char *path, struct df_archive **out)
     return rc;
   }
   if (a->gz != NULL) {
-    r = archive_read_open(a->ar, a->gz, NULL, df_archive_gz_read, NULL);
+    r = df_la.archive_read_open(a->ar, a->gz, NULL, df_archive_gz_read, NULL);
   } else {
-    r = archive_read_open_filename(a->ar, path, DF_ARCHIVE_BLOCK);
+    r = df_la.archive_read_open_filename(a->ar, path, DF_ARCHIVE_BLOCK);
   }
   if (r != ARCHIVE_OK) {
-    int e = archive_errno(a->ar);
+    int e = df_la.archive_errno(a->ar);
     df_archive_close(a);
     if (e == ENOENT || e == EACCES || e == ENOMEM || e == EIO || e == EISDIR ||
         e == ENOTDIR || e == EPERM) {
@@ -286,14 +287,15 @@ df_archive_open(const char *path, struct df_archive **out)
 static bool
 df_archive_tar_end_missing(struct archive *ar, int64_t pos_before)
 {
-  if ((archive_format(ar) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_TAR) return false;
-  return archive_filter_bytes(ar, 0) == pos_before;
+  if ((df_la.archive_format(ar) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_TAR)
+    return false;
+  return df_la.archive_filter_bytes(ar, 0) == pos_before;
 }
 
 static bool
 df_archive_warn_is_charset(struct archive *ar)
 {
-  const char *msg = archive_error_string(ar);
+  const char *msg = df_la.archive_error_string(ar);
 
   return msg != NULL && strstr(msg, " be converted from ") != NULL;
 }
@@ -301,14 +303,15 @@ df_archive_warn_is_charset(struct archive *ar)
 static void
 df_archive_fill(struct archive_entry *ent, struct df_archive_entry *e)
 {
-  const char *hardlink = archive_entry_hardlink(ent);
-  mode_t type = archive_entry_filetype(ent);
+  const char *hardlink = df_la.archive_entry_hardlink(ent);
+  mode_t type = df_la.archive_entry_filetype(ent);
 
-  e->path = archive_entry_pathname(ent);
-  if (e->path == NULL) e->path = archive_entry_pathname_utf8(ent);
-  e->mode = (uint32_t)archive_entry_mode(ent);
-  e->size_known = archive_entry_size_is_set(ent) != 0 && archive_entry_size(ent) >= 0;
-  e->size = e->size_known ? (uint64_t)archive_entry_size(ent) : 0;
+  e->path = df_la.archive_entry_pathname(ent);
+  if (e->path == NULL) e->path = df_la.archive_entry_pathname_utf8(ent);
+  e->mode = (uint32_t)df_la.archive_entry_mode(ent);
+  e->size_known =
+    df_la.archive_entry_size_is_set(ent) != 0 && df_la.archive_entry_size(ent) >= 0;
+  e->size = e->size_known ? (uint64_t)df_la.archive_entry_size(ent) : 0;
   e->link_target = NULL;
   if (hardlink != NULL) {
     e->type = DF_ARCHIVE_HARDLINK;
@@ -319,8 +322,8 @@ df_archive_fill(struct archive_entry *ent, struct df_archive_entry *e)
     e->type = DF_ARCHIVE_DIR;
   } else if (type == AE_IFLNK) {
     e->type = DF_ARCHIVE_SYMLINK;
-    e->link_target = archive_entry_symlink(ent);
-    if (e->link_target == NULL) e->link_target = archive_entry_symlink_utf8(ent);
+    e->link_target = df_la.archive_entry_symlink(ent);
+    if (e->link_target == NULL) e->link_target = df_la.archive_entry_symlink_utf8(ent);
     if (e->link_target == NULL) e->link_target = "";
   } else {
     e->type = DF_ARCHIVE_OTHER;
@@ -341,10 +344,11 @@ df_archive_next(struct df_archive *a, struct df_archive_entry *e)
     /* Skipping a truncated entry fails here, not silently in the next
      * header read. */
     a->in_entry = false;
-    if (archive_read_data_skip(a->ar) != ARCHIVE_OK) return df_archive_fail_from_libarchive(a);
+    if (df_la.archive_read_data_skip(a->ar) != ARCHIVE_OK)
+      return df_archive_fail_from_libarchive(a);
   }
-  pos_before = archive_filter_bytes(a->ar, 0);
-  r = archive_read_next_header(a->ar, &ent);
+  pos_before = df_la.archive_filter_bytes(a->ar, 0);
+  r = df_la.archive_read_next_header(a->ar, &ent);
   if (r == ARCHIVE_EOF) {
     if (df_archive_tar_end_missing(a->ar, pos_before)) {
       return df_archive_fail(a, DF_ECORRUPT,
@@ -380,7 +384,7 @@ df_archive_read(struct df_archive *a, void *buf, size_t len)
   if (a == NULL || buf == NULL || len == 0) return DF_EINVAL;
   if (a->err != 0) return a->err;
   if (!a->in_entry) return 0;
-  n = archive_read_data(a->ar, buf, len);
+  n = df_la.archive_read_data(a->ar, buf, len);
   if (n < 0) {
     /* WARN from the data side is a failed CRC or a size mismatch (zip):
      * the bytes already handed out were wrong. */
@@ -406,7 +410,7 @@ df_archive_error_message(const struct df_archive *a)
 
   if (a == NULL) return "";
   if (a->msg[0] != '\0') return a->msg;
-  msg = archive_error_string(a->ar);
+  msg = df_la.archive_error_string(a->ar);
   return msg != NULL ? msg : "";
 }
 
@@ -416,7 +420,7 @@ df_archive_format_name(const struct df_archive *a)
   const char *name;
 
   if (a == NULL) return "";
-  name = archive_format_name(a->ar);
+  name = df_la.archive_format_name(a->ar);
   return name != NULL ? name : "";
 }
 
@@ -424,7 +428,7 @@ void
 df_archive_close(struct df_archive *a)
 {
   if (a == NULL) return;
-  archive_read_free(a->ar);
+  df_la.archive_read_free(a->ar);
   df_archive_gz_free(a->gz);
   free(a);
 }

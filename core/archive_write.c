@@ -14,9 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 
+#include "core/archive_lib.h"
 #include "core/error.h"
 
 struct df_archive_writer {
@@ -52,7 +51,7 @@ df_archive_name_check(const char *name)
 static int
 df_archive_writer_error(struct df_archive_writer *w)
 {
-  int e = archive_errno(w->ar);
+  int e = df_la.archive_errno(w->ar);
 
   w->failed = true;
   if (e == ENOSPC) return DF_ENOSPC;
@@ -65,10 +64,13 @@ df_archive_writer_begin(const char *path, struct df_archive_writer **out)
 {
   struct df_archive_writer *w;
   struct stat st;
+  int rc;
 
   if (path == NULL || path[0] == '\0') return DF_EINVAL;
   if (strlen(path) >= sizeof(w->path)) return DF_ETOOBIG;
   if (lstat(path, &st) == 0) return DF_EEXIST;
+  rc = df_archive_lib_load();
+  if (rc != DF_OK) return rc;
   w = calloc(1, sizeof(*w));
   if (w == NULL) return DF_ENOMEM;
   snprintf(w->path, sizeof(w->path), "%s", path);
@@ -79,9 +81,9 @@ df_archive_writer_begin(const char *path, struct df_archive_writer **out)
     free(w);
     return err;
   }
-  w->ar = archive_write_new();
-  if (w->ar == NULL || archive_write_set_format_pax_restricted(w->ar) != ARCHIVE_OK ||
-      archive_write_open_fd(w->ar, w->fd) != ARCHIVE_OK) {
+  w->ar = df_la.archive_write_new();
+  if (w->ar == NULL || df_la.archive_write_set_format_pax_restricted(w->ar) != ARCHIVE_OK ||
+      df_la.archive_write_open_fd(w->ar, w->fd) != ARCHIVE_OK) {
     int err = w->ar != NULL ? df_archive_writer_error(w) : DF_ENOMEM;
     df_archive_writer_abort(w);
     return err;
@@ -116,17 +118,17 @@ static int
 df_archive_writer_header(struct df_archive_writer *w, const char *name, unsigned type,
                          uint64_t size, uint32_t mode, int64_t mtime)
 {
-  struct archive_entry *e = archive_entry_new();
+  struct archive_entry *e = df_la.archive_entry_new();
   int rc;
 
   if (e == NULL) return DF_ENOMEM;
-  archive_entry_set_pathname(e, name);
-  archive_entry_set_filetype(e, type);
-  archive_entry_set_perm(e, mode & 07777);
-  archive_entry_set_size(e, (la_int64_t)size);
-  archive_entry_set_mtime(e, (time_t)mtime, 0);
-  rc = archive_write_header(w->ar, e);
-  archive_entry_free(e);
+  df_la.archive_entry_set_pathname(e, name);
+  df_la.archive_entry_set_filetype(e, type);
+  df_la.archive_entry_set_perm(e, mode & 07777);
+  df_la.archive_entry_set_size(e, (la_int64_t)size);
+  df_la.archive_entry_set_mtime(e, (time_t)mtime, 0);
+  rc = df_la.archive_write_header(w->ar, e);
+  df_la.archive_entry_free(e);
   if (rc != ARCHIVE_OK) return df_archive_writer_error(w);
   return DF_OK;
 }
@@ -154,7 +156,7 @@ df_archive_writer_add_data(struct df_archive_writer *w, const void *data, size_t
   if (w->sealed || w->failed || !w->in_file) return DF_EINVAL;
   if ((uint64_t)len > w->remaining) return DF_ETOOBIG;
   while (len > 0) {
-    la_ssize_t n = archive_write_data(w->ar, p, len);
+    la_ssize_t n = df_la.archive_write_data(w->ar, p, len);
     if (n <= 0) return df_archive_writer_error(w);
     p += n;
     len -= (size_t)n;
@@ -190,7 +192,7 @@ df_archive_writer_seal(struct df_archive_writer *w)
   if (w->sealed) return DF_OK;
   if (w->failed) return DF_EINVAL;
   if (w->in_file && w->remaining > 0) return DF_EMISMATCH;
-  if (archive_write_close(w->ar) != ARCHIVE_OK) return df_archive_writer_error(w);
+  if (df_la.archive_write_close(w->ar) != ARCHIVE_OK) return df_archive_writer_error(w);
   if (fsync(w->fd) != 0 || close(w->fd) != 0) {
     int err = df_error_from_errno(errno);
     w->fd = -1;
@@ -241,7 +243,7 @@ df_archive_writer_finish(struct df_archive_writer *w)
   } else if (rc != DF_EEXIST) {
     unlink(w->partial);
   }
-  if (w->ar != NULL) archive_write_free(w->ar);
+  if (w->ar != NULL) df_la.archive_write_free(w->ar);
   if (w->fd >= 0) close(w->fd);
   free(w);
   return rc;
@@ -251,10 +253,10 @@ void
 df_archive_writer_abort(struct df_archive_writer *w)
 {
   if (w == NULL) return;
-  /* Unlinked first: archive_write_free still writes the end blocks, into a
+  /* Unlinked first: df_la.archive_write_free still writes the end blocks, into a
    * file that no longer has a name. */
   unlink(w->partial);
-  if (w->ar != NULL) archive_write_free(w->ar);
+  if (w->ar != NULL) df_la.archive_write_free(w->ar);
   if (w->fd >= 0) close(w->fd);
   free(w);
 }
