@@ -128,8 +128,8 @@ df_cli_reboot_run(struct df_cli *cli, const struct df_cli_args *args)
               s.dev->serial, name);
     rc = df_cli_session_wait_for(&s, DF_DEVICE_MODE_BIT(target->mode), timeout_s * 1000);
     if (rc == DF_EUNSUPPORTED) {
-      rc = df_cli_fail(cli, NULL, rc, "--wait needs --connect endpoints (following a USB phone "
-                       "across reboots is not built yet)");
+      rc = df_cli_fail(cli, NULL, rc, "--wait cannot follow the phone: USB is not available "
+                       "here (libusb did not start) and no --connect endpoint was given");
       df_cli_session_close(&s);
       return rc;
     }

@@ -86,6 +86,18 @@ static const struct df_usb_callbacks df_cli_usb_cbs = {
   .left = df_cli_usb_left,
 };
 
+/* Between scans and waits nobody listens: a phone plugged in while a verb
+ * runs is not this verb's business. */
+static void
+df_cli_usb_ignore(void *ud, const struct df_usb_device_info *info)
+{
+}
+
+static const struct df_usb_callbacks df_cli_usb_idle_cbs = {
+  .arrived = df_cli_usb_ignore,
+  .left = df_cli_usb_ignore,
+};
+
 static struct df_device_list *
 df_cli_find_usb(struct df_cli_session *s)
 {
@@ -94,14 +106,20 @@ df_cli_find_usb(struct df_cli_session *s)
 
   scan.list = calloc(1, sizeof(*scan.list));
   if (scan.list == NULL) return NULL;
-  rc = df_usb_init(&s->loop, &df_cli_usb_cbs, &scan, &s->usb);
-  if (rc != DF_OK) {
-    df_log_info("USB is not available here (%s)", df_strerror(rc));
-    s->usb = NULL;
-    return scan.list;
+  if (s->usb == NULL) {
+    rc = df_usb_init(&s->loop, &df_cli_usb_idle_cbs, NULL, &s->usb);
+    if (rc != DF_OK) {
+      df_log_info("USB is not available here (%s)", df_strerror(rc));
+      s->usb = NULL;
+      return scan.list;
+    }
   }
+  /* scan lives on this stack: its callbacks are in place only meanwhile */
+  df_usb_set_callbacks(s->usb, &df_cli_usb_cbs, &scan);
+  df_usb_forget(s->usb, NULL);
   df_usb_scan(s->usb);
   while (scan.pending > 0) uv_run(&s->loop.uv, UV_RUN_ONCE);
+  df_usb_set_callbacks(s->usb, &df_cli_usb_idle_cbs, NULL);
   return scan.list;
 }
 
@@ -264,16 +282,28 @@ df_cli_session_wait_for(struct df_cli_session *s, unsigned modes, unsigned timeo
   char serial[sizeof(s->dev->serial)];
   int rc;
 
-  if (s->neps == 0) return DF_EUNSUPPORTED; /* USB follow-up: not yet */
+  if (s->neps == 0 && s->usb == NULL) return DF_EUNSUPPORTED; /* no USB on this system */
   snprintf(serial, sizeof(serial), "%s", s->dev->serial);
+  /* The old session goes first: over USB it holds the interface. */
   df_device_close(s->dev);
   s->dev = NULL;
-  df_log_info("waiting up to %u s for %s to come back", timeout_ms / 1000, serial);
-  rc = df_device_wait(&s->loop, s->eps, s->neps, &s->keys, serial, modes, timeout_ms,
-                      df_cli_on_wait, &w);
+  df_log_info("waiting up to %u s for %s to come back%s", timeout_ms / 1000, serial,
+              s->neps == 0 ? " over USB" : "");
+  if (s->neps == 0)
+    rc = df_device_wait_usb(&s->loop, s->usb, &s->keys, serial, modes, timeout_ms,
+                            df_cli_on_wait, &w);
+  else
+    rc = df_device_wait(&s->loop, s->eps, s->neps, &s->keys, serial, modes, timeout_ms,
+                        df_cli_on_wait, &w);
   if (rc != DF_OK) return rc;
   df_cli_session_run_until(s, &w.done);
   s->dev = w.dev;
+  if (w.status == DF_EUNAUTHORIZED && !s->cli->quiet)
+    fprintf(s->cli->err, "droidfix: the phone %s came back but has not allowed this computer: "
+                         "tap \"Allow\" on \"Allow USB debugging?\"\n", serial);
+  else if (df_usb_error_hint(w.status) != NULL && !s->cli->quiet)
+    fprintf(s->cli->err, "droidfix: a USB phone could not be opened: %s\n",
+            df_usb_error_hint(w.status));
   return w.status;
 }
 

@@ -1,6 +1,8 @@
 /* The verb table. Adding a verb: write cli/<verb>.c defining
  * `const struct df_cli_verb df_cli_verb_<name>`, and add one X(<name>) line
- * below, in the order `droidfix --help` lists them. */
+ * below, in the order `droidfix --help` lists them. A verb with a '-' in
+ * its name has '_' in its symbol (set-active: df_cli_verb_set_active);
+ * the fastboot commands live together in cli/fastboot_verbs.c. */
 #include "cli/cli.h"
 
 #include <string.h>
@@ -14,6 +16,14 @@
   X(reboot)                 \
   X(getvar)                 \
   X(flash)                  \
+  X(erase)                  \
+  X(set_active)             \
+  X(flashing)               \
+  X(oem)                    \
+  X(create_logical_partition) \
+  X(resize_logical_partition) \
+  X(delete_logical_partition) \
+  X(update_super)           \
   X(firmware)               \
   X(run)                    \
   X(recipes)                \

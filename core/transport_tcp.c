@@ -37,6 +37,7 @@ struct df_tcp_write {
 struct df_tcp_connecting {
   uv_getaddrinfo_t resolver;
   uv_connect_t connect;
+  uv_loop_t *uvloop;
   struct df_tcp *tcp;
   struct addrinfo *addresses;
   struct addrinfo *next;
@@ -296,7 +297,7 @@ static void
 df_tcp_try_next(struct df_tcp_connecting *c)
 {
   struct df_tcp *tcp = c->tcp;
-  uv_loop_t *uvloop = c->resolver.loop;
+  uv_loop_t *uvloop = c->uvloop;
   int rc;
 
   while (c->next != NULL) {
@@ -353,12 +354,26 @@ df_tcp_connect(struct df_loop *loop, const char *host, int port,
   df_tcp_describe(c->tcp, host, port);
   c->cb = cb;
   c->cb_data = cb_data;
+  c->uvloop = &loop->uv;
   c->resolver.data = c;
   c->connect.data = c;
   snprintf(service, sizeof(service), "%d", port);
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  /* A numeric address (the usual 127.0.0.1:PORT) needs no resolver:
+   * getaddrinfo with AI_NUMERICHOST only parses, so it runs here rather
+   * than on the thread pool, whose first use starts its threads. The
+   * first attempt then starts here too; uv_tcp_init cannot fail for
+   * AF_UNSPEC and a refused uv_tcp_connect moves on asynchronously, so
+   * cb is still never called from inside this function. */
+  hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+  if (getaddrinfo(host, service, &hints, &c->addresses) == 0) {
+    c->next = c->addresses;
+    df_tcp_try_next(c);
+    return DF_OK;
+  }
+  c->addresses = NULL;
   hints.ai_flags = AI_NUMERICSERV;
   rc = uv_getaddrinfo(&loop->uv, &c->resolver, df_tcp_on_resolved, host, service, &hints);
   if (rc != 0) {

@@ -491,6 +491,36 @@ df_usb_scan(struct df_usb *usb)
   return DF_OK;
 }
 
+void
+df_usb_set_callbacks(struct df_usb *usb, const struct df_usb_callbacks *cbs, void *ud)
+{
+  usb->cbs = cbs;
+  usb->ud = ud;
+}
+
+void
+df_usb_get_callbacks(const struct df_usb *usb, const struct df_usb_callbacks **cbs, void **ud)
+{
+  *cbs = usb->cbs;
+  *ud = usb->ud;
+}
+
+void
+df_usb_forget(struct df_usb *usb, const struct df_usb_device_info *info)
+{
+  struct df_usb_known **pk = &usb->known, *k;
+
+  while ((k = *pk) != NULL) {
+    if (info == NULL || (k->info.bus == info->bus && k->info.address == info->address)) {
+      *pk = k->next;
+      libusb_unref_device(k->dev);
+      free(k);
+    } else {
+      pk = &k->next;
+    }
+  }
+}
+
 int
 df_usb_open_transports(const struct df_usb *usb)
 {

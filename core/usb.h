@@ -106,6 +106,24 @@ df_usb_open(struct df_usb *usb, const struct df_usb_device_info *info,
 void
 df_usb_transport_set_kind(struct df_transport *t, enum df_usb_kind kind);
 
+/* Hands arrivals and departures to cbs/ud from now on, in place of those
+ * given to df_usb_init (one who waits for a phone takes them over for a
+ * while, then gives them back). cbs must stay valid while it is in place. */
+void
+df_usb_set_callbacks(struct df_usb *usb, const struct df_usb_callbacks *cbs, void *ud);
+
+/* The callbacks in place now (to give them back later). */
+void
+df_usb_get_callbacks(const struct df_usb *usb, const struct df_usb_callbacks **cbs, void **ud);
+
+/* Forgets that the interfaces of a device were reported (bus and address
+ * count), without calling left: the next df_usb_scan reports it again if
+ * it is still there. For a caller that looked at it too early (a phone
+ * still starting up) and wants another look. A NULL info forgets every
+ * reported interface. */
+void
+df_usb_forget(struct df_usb *usb, const struct df_usb_device_info *info);
+
 /* How many transports opened from usb have not finished closing (their
  * close callback has not run): run the loop until it is 0, then free. */
 int

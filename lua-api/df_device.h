@@ -28,9 +28,14 @@ struct df_lua_device_env {
   struct df_loop *loop;
   const struct df_endpoint *eps; /* the run's --connect endpoints; 0: USB */
   int neps;
+  struct df_usb *usb; /* with neps 0: the run's USB context (wait_for over USB) */
   const struct df_adb_keys *keys;
   const char *devices_dir; /* devices/ for df.model and df.instruct */
   const char *workdir;     /* the run's work folder (ctx.workdir) */
+  /* the model the user named (--model, a device-file id) or NULL: what
+   * df.model and df.instruct use while the phone cannot be asked (a run
+   * started without a phone), and what a phone that then shows up must be */
+  const char *model_id;
 };
 
 struct df_lua_device {

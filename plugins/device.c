@@ -174,15 +174,12 @@ df_device_adb_ready(void *userdata, const struct df_adb_banner *banner)
   struct df_probe *p = dev->probing;
   int rc;
 
-  if (p == NULL) {
-    dev->mode = DF_DEVICE_SYSTEM; /* the user allowed the key after the probe */
-    return;
-  }
-  p->adb_answered = true;
-  p->unauthorized_grace = false;
   if (strcmp(banner->state, "recovery") == 0) dev->mode = DF_DEVICE_RECOVERY;
   else if (strcmp(banner->state, "sideload") == 0) dev->mode = DF_DEVICE_SIDELOAD;
   else dev->mode = DF_DEVICE_SYSTEM;
+  if (p == NULL) return; /* the user allowed the key after the probe */
+  p->adb_answered = true;
+  p->unauthorized_grace = false;
   snprintf(dev->model, sizeof(dev->model), "%s", banner->model);
   snprintf(dev->codename, sizeof(dev->codename), "%s", banner->device);
   /* The banner has no serial over TCP: ask the phone. */

@@ -1,4 +1,5 @@
-/* Probing many endpoints at once, and waiting for a phone to come back. */
+/* Probing many endpoints at once, and waiting for a phone to come back at
+ * the endpoints or over USB. */
 #include "plugins/device_find.h"
 
 #include <stdlib.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "core/usb.h"
 
 struct df_find {
   struct df_device_list *list;
@@ -206,5 +209,243 @@ df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
   uv_timer_init(&loop->uv, &w->timer);
   w->timer.data = w;
   uv_timer_start(&w->timer, df_wait_round, 0, 0);
+  return DF_OK;
+}
+
+/* ---- waiting for a phone over USB ---- */
+
+#define DF_WAIT_USB_SCAN_MS 250
+#define DF_WAIT_USB_PROBE_MS 5000
+#define DF_WAIT_USB_OTHERS 32
+
+struct df_wait_usb {
+  struct df_loop *loop;
+  struct df_usb *usb;
+  const struct df_usb_callbacks *old_cbs; /* given back at the end */
+  void *old_ud;
+  const struct df_adb_keys *keys;
+  char serial[272];
+  unsigned modes;
+  uint64_t deadline;
+  uv_timer_t timer; /* the rescan tick; also ends the wait at the deadline */
+  df_device_wait_cb cb;
+  void *userdata;
+  bool done;
+  bool scanning;        /* inside df_usb_scan: arrivals are the scan's, else hotplug's */
+  int refs;             /* the timer's, plus one per probe under way */
+  int open_err;         /* DF_EBUSY / DF_EACCES seen opening an interface */
+  struct df_device *unauthorized; /* the phone, waiting for its user's Allow */
+  struct df_usb_device_info unauthorized_info;
+  /* devices that answered with another serial: not probed again */
+  struct {
+    uint8_t bus, address;
+  } others[DF_WAIT_USB_OTHERS];
+  int nothers;
+};
+
+struct df_wait_usb_probe {
+  struct df_wait_usb *w;
+  struct df_usb_device_info info;
+};
+
+static void
+df_wait_usb_unref(struct df_wait_usb *w)
+{
+  if (--w->refs == 0) free(w);
+}
+
+static void
+df_wait_usb_timer_closed(uv_handle_t *h)
+{
+  df_wait_usb_unref(h->data);
+}
+
+static void
+df_wait_usb_finish(struct df_wait_usb *w, int status, struct df_device *dev)
+{
+  if (w->done) return;
+  w->done = true;
+  df_usb_set_callbacks(w->usb, w->old_cbs, w->old_ud);
+  if (w->unauthorized != NULL && w->unauthorized != dev) df_device_close(w->unauthorized);
+  w->unauthorized = NULL;
+  uv_timer_stop(&w->timer);
+  uv_close((uv_handle_t *)&w->timer, df_wait_usb_timer_closed);
+  w->cb(w->userdata, status, dev);
+}
+
+/* Can an interface of this kind be the phone in one of the wanted modes? */
+static bool
+df_wait_usb_kind_fits(const struct df_wait_usb *w, enum df_usb_kind kind)
+{
+  unsigned adb = DF_DEVICE_MODE_BIT(DF_DEVICE_SYSTEM) | DF_DEVICE_MODE_BIT(DF_DEVICE_RECOVERY) |
+                 DF_DEVICE_MODE_BIT(DF_DEVICE_SIDELOAD);
+  unsigned fastboot =
+    DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER) | DF_DEVICE_MODE_BIT(DF_DEVICE_FASTBOOTD);
+
+  return (w->modes & (kind == DF_USB_ADB ? adb : fastboot)) != 0;
+}
+
+static bool
+df_wait_usb_is_other(const struct df_wait_usb *w, const struct df_usb_device_info *info)
+{
+  for (int i = 0; i < w->nothers; i++)
+    if (w->others[i].bus == info->bus && w->others[i].address == info->address) return true;
+  return false;
+}
+
+static void
+df_wait_usb_on_probe(void *userdata, int status, struct df_device *dev)
+{
+  struct df_wait_usb_probe *pr = userdata;
+  struct df_wait_usb *w = pr->w;
+
+  if (w->done) {
+    if (dev != NULL) df_device_close(dev);
+  } else if (status != DF_OK) {
+    /* Not ready yet (adbd or the bootloader still starting), or gone:
+     * the next scan looks again. */
+    df_usb_forget(w->usb, &pr->info);
+  } else if (strcmp(dev->serial, w->serial) != 0) {
+    if (w->nothers < DF_WAIT_USB_OTHERS) {
+      w->others[w->nothers].bus = pr->info.bus;
+      w->others[w->nothers].address = pr->info.address;
+      w->nothers++;
+    }
+    df_device_close(dev);
+  } else if (w->modes & DF_DEVICE_MODE_BIT(dev->mode)) {
+    df_wait_usb_finish(w, DF_OK, dev);
+  } else if (dev->mode == DF_DEVICE_UNAUTHORIZED && w->unauthorized == NULL) {
+    /* Probing again would ask the user again: keep this session, which
+     * turns to system mode when they tap Allow (see the tick). */
+    w->unauthorized = dev;
+    w->unauthorized_info = pr->info;
+  } else {
+    /* The phone, but not yet in the mode (still on its way, or an old
+     * session of the mode it is leaving): look again at the next scan. */
+    df_device_close(dev);
+    df_usb_forget(w->usb, &pr->info);
+  }
+  free(pr);
+  df_wait_usb_unref(w);
+}
+
+static void
+df_wait_usb_arrived(void *ud, const struct df_usb_device_info *info)
+{
+  struct df_wait_usb *w = ud;
+  struct df_wait_usb_probe *pr;
+  int rc;
+
+  if (w->done || !df_wait_usb_kind_fits(w, info->kind) || df_wait_usb_is_other(w, info)) return;
+  if (w->unauthorized != NULL && w->unauthorized_info.bus == info->bus &&
+      w->unauthorized_info.address == info->address)
+    return;
+  df_log_debug("usb: %s %04x:%04x at %s (serial '%s') %s: probing", df_usb_kind_name(info->kind),
+               info->vid, info->pid, info->port_path, info->serial,
+               w->scanning ? "found by a scan" : "arrived (hotplug)");
+  pr = calloc(1, sizeof(*pr));
+  if (pr == NULL) {
+    df_usb_forget(w->usb, info);
+    return;
+  }
+  pr->w = w;
+  pr->info = *info;
+  w->refs++;
+  rc = df_device_probe_usb(w->loop, w->usb, info, w->keys, DF_WAIT_USB_PROBE_MS,
+                           df_wait_usb_on_probe, pr);
+  if (rc != DF_OK) {
+    w->refs--;
+    free(pr);
+    if (rc == DF_EBUSY || rc == DF_EACCES) w->open_err = rc;
+    df_usb_forget(w->usb, info); /* maybe free at the next scan */
+  }
+}
+
+static void
+df_wait_usb_left(void *ud, const struct df_usb_device_info *info)
+{
+  struct df_wait_usb *w = ud;
+
+  /* A departed device's address may be given to another one. */
+  for (int i = 0; i < w->nothers; i++) {
+    if (w->others[i].bus == info->bus && w->others[i].address == info->address) {
+      w->others[i] = w->others[--w->nothers];
+      break;
+    }
+  }
+}
+
+static const struct df_usb_callbacks df_wait_usb_cbs = {
+  .arrived = df_wait_usb_arrived,
+  .left = df_wait_usb_left,
+};
+
+static void
+df_wait_usb_tick(uv_timer_t *timer)
+{
+  struct df_wait_usb *w = timer->data;
+  uint64_t now = uv_now(&w->loop->uv);
+
+  if (w->unauthorized != NULL) {
+    struct df_device *dev = w->unauthorized;
+    if (w->modes & DF_DEVICE_MODE_BIT(dev->mode)) {
+      w->unauthorized = NULL;
+      df_wait_usb_finish(w, DF_OK, dev);
+      return;
+    }
+    if (dev->mode == DF_DEVICE_OFFLINE) {
+      w->unauthorized = NULL;
+      df_device_close(dev);
+      df_usb_forget(w->usb, &w->unauthorized_info);
+    }
+  }
+  if (now >= w->deadline) {
+    df_wait_usb_finish(w, w->unauthorized != NULL ? DF_EUNAUTHORIZED
+                          : w->open_err != 0      ? w->open_err
+                                                  : DF_ETIMEDOUT,
+                       NULL);
+    return;
+  }
+  /* Arrivals found here are probed from inside the scan (df_usb_scan
+   * calls arrived directly); errors are transient: the next tick retries. */
+  /* An open error counts only while it lasts: the old session's interface
+   * may still be closing at the first look. */
+  w->open_err = 0;
+  w->scanning = true;
+  df_usb_scan(w->usb);
+  w->scanning = false;
+  if (w->done) return;
+  uv_timer_start(&w->timer, df_wait_usb_tick,
+                 w->deadline - now < DF_WAIT_USB_SCAN_MS ? w->deadline - now : DF_WAIT_USB_SCAN_MS,
+                 0);
+}
+
+int
+df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
+                   const char *serial, unsigned modes, unsigned timeout_ms,
+                   df_device_wait_cb cb, void *userdata)
+{
+  struct df_wait_usb *w;
+
+  if (loop == NULL || usb == NULL || serial == NULL || modes == 0 || cb == NULL)
+    return DF_EINVAL;
+  w = calloc(1, sizeof(*w));
+  if (w == NULL) return DF_ENOMEM;
+  w->loop = loop;
+  w->usb = usb;
+  w->keys = keys;
+  snprintf(w->serial, sizeof(w->serial), "%s", serial);
+  w->modes = modes;
+  w->deadline = uv_now(&loop->uv) + timeout_ms;
+  w->cb = cb;
+  w->userdata = userdata;
+  w->refs = 1;
+  df_usb_get_callbacks(usb, &w->old_cbs, &w->old_ud);
+  df_usb_set_callbacks(usb, &df_wait_usb_cbs, w);
+  /* What is plugged in now gets a look too: the phone may be there already. */
+  df_usb_forget(usb, NULL);
+  uv_timer_init(&loop->uv, &w->timer);
+  w->timer.data = w;
+  uv_timer_start(&w->timer, df_wait_usb_tick, 0, 0);
   return DF_OK;
 }

@@ -1,7 +1,8 @@
 /* Finding phones among endpoints: probe every endpoint at once and gather
  * the devices that answer, merging the endpoints of one phone (same
  * serial); and waiting for a given phone to come back in a given mode after
- * a reboot, by probing again until it answers or time runs out.
+ * a reboot, by probing again until it answers or time runs out, at TCP
+ * endpoints or over USB.
  * If a function that takes a callback returns an error, the callback is
  * never called. */
 #ifndef DF_DEVICE_FIND_H
@@ -46,5 +47,24 @@ df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
                unsigned timeout_ms, df_device_wait_cb cb, void *userdata);
 
 #define DF_DEVICE_MODE_BIT(m) (1u << (m))
+
+/* The same over USB: takes over usb's arrivals (df_usb_set_callbacks) until
+ * cb, and probes every adb or fastboot interface that can be in one of
+ * `modes` as it appears, through libusb hotplug where the system has it and
+ * a rescan every few hundred ms in any case (also the retry of a phone that
+ * was not ready yet). Interfaces present at the start are looked at too: the
+ * phone may already be there. The phone is matched by the serial it gives
+ * (getprop ro.serialno, getvar serialno), not by the USB serial. A phone
+ * that comes back "unauthorized" is kept open until its user allows the key.
+ * status: 0; or at the timeout DF_EUNAUTHORIZED (the phone came back but
+ * its user has not allowed this computer), DF_EBUSY / DF_EACCES (an adb or
+ * fastboot interface that might be the phone's could not be opened: see
+ * df_usb_error_hint), else DF_ETIMEDOUT. */
+struct df_usb;
+
+int
+df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
+                   const char *serial, unsigned modes, unsigned timeout_ms,
+                   df_device_wait_cb cb, void *userdata);
 
 #endif

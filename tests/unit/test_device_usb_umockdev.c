@@ -34,6 +34,7 @@
 #include "plugins/adb/adb_key.h"
 #include "plugins/adb/adb_shell.h"
 #include "plugins/device.h"
+#include "plugins/device_find.h"
 #include "plugins/fastboot/fastboot.h"
 #include "plugins/fastboot/flash.h"
 #include "tests/unit/usb_bridge.h"
@@ -354,6 +355,7 @@ setup(void **state)
 }
 
 static struct df_test_usb_bridge *bridge;
+static struct df_test_usb_bridge *bridge2; /* the phone's next mode, as a new USB device */
 
 static int
 teardown(void **state)
@@ -364,7 +366,8 @@ teardown(void **state)
   assert_int_equal(df_loop_close(&loop), 0);
   g_clear_object(&testbed);
   df_test_usb_bridge_free(bridge);
-  bridge = NULL;
+  df_test_usb_bridge_free(bridge2);
+  bridge = bridge2 = NULL;
   return 0;
 }
 
@@ -822,12 +825,319 @@ test_fastboot_reboot_over_usb(void **state)
   close_all(p.dev, usb);
 }
 
+/* --- following a phone across a reboot over USB ------------------------------ */
+
+/* Back to system over the sim's fastboot TCP port (not through USB: this is
+ * the test's own doing), unless it is there. */
+static void
+to_system(void)
+{
+  char droidfix[600], connect[64];
+  char *argv[] = {droidfix, "reboot", "system", "-q", "--connect", connect, NULL};
+
+  if (sim_mode_is("system")) return;
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
+  snprintf(connect, sizeof(connect), "fastboot:127.0.0.1:%d", sim_fb_port);
+  assert_int_equal(run("to-system", argv, false, NULL, 0, NULL, 0), 0);
+  sim_wait_mode("system", sim_adb_port);
+}
+
+/* The phone left USB: a "remove" uevent (what libusb's hotplug hears; its
+ * own tests do the same) and the device gone from sysfs. */
+static void
+unplug_device(const char *syspath)
+{
+  char sys[128];
+
+  snprintf(sys, sizeof(sys), "/sys%s", syspath);
+  umockdev_testbed_uevent(testbed, sys, "remove");
+  umockdev_testbed_remove_device(testbed, sys);
+}
+
+/* What a phone rebooting from system to the bootloader does on USB: its adb
+ * device goes away once adbd is down (the sim closed the session) and, the
+ * bootloader up, a fastboot device with another address and ids appears. */
+static void
+phone_moves_to_bootloader_on_usb(void)
+{
+  sim_wait_mode("bootloader", sim_fb_port);
+  unplug_device(adb_desc.syspath);
+  bridge2 = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+}
+
+struct wait_result {
+  bool done;
+  int status;
+  struct df_device *dev;
+};
+
+static void
+on_wait(void *ud, int status, struct df_device *dev)
+{
+  struct wait_result *w = ud;
+  w->status = status;
+  w->dev = dev;
+  w->done = true;
+}
+
+struct reboot_stream {
+  bool done;
+  int status;
+};
+
+static void
+on_reboot_open(void *ud, int status)
+{
+  struct reboot_stream *r = ud;
+  r->status = status;
+  r->done = true;
+}
+
+static void
+on_reboot_data(void *ud, const uint8_t *data, size_t len)
+{
+  (void)ud;
+  (void)data;
+  (void)len;
+}
+
+static void
+on_reboot_close(void *ud, int status)
+{
+  (void)ud;
+  (void)status;
+}
+
+static const struct df_adb_stream_callbacks reboot_cbs = {
+  .on_open = on_reboot_open, .on_data = on_reboot_data, .on_close = on_reboot_close};
+
+static void
+test_wait_follows_the_phone_from_adb_to_the_bootloader(void **state)
+{
+  struct df_usb *usb;
+  struct df_device *dev;
+  struct reboot_stream r = {0};
+  struct df_adb_stream *stream;
+  struct wait_result w = {0};
+  struct df_test_usb_stats s;
+
+  (void)state;
+  to_system();
+  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  dev = scan_and_probe(&usb, DF_USB_ADB, &adb_desc);
+  assert_string_equal(dev->serial, PHONE_SERIAL);
+  fprintf(stderr, "libusb hotplug under umockdev: %s\n", df_usb_has_hotplug(usb) ? "yes" : "no");
+
+  assert_int_equal(df_adb_stream_open(dev->adb, "reboot:bootloader", &reboot_cbs, &r, &stream), 0);
+  run_until(&r.done);
+  assert_int_equal(r.status, 0);
+  /* As df_cli_session_wait_for and dev:wait_for do: the old session goes
+   * first, then the wait starts. */
+  df_device_close(dev);
+  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+                                      DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER), 60000, on_wait,
+                                      &w),
+                   0);
+  run_until_stat(bridge, offsetof(struct df_test_usb_stats, sim_closed), 1);
+  /* The wait keeps looking while the phone is away, and finds nothing. */
+  for (int i = 0; i < 50; i++) {
+    uv_run(&loop.uv, UV_RUN_NOWAIT);
+    sleep_ms(2);
+  }
+  assert_false(w.done);
+  phone_moves_to_bootloader_on_usb();
+  run_until(&w.done);
+  if (w.status != 0) fail_msg("the wait ended with %s", df_strerror(w.status));
+  assert_non_null(w.dev);
+  assert_string_equal(w.dev->serial, PHONE_SERIAL); /* getvar serialno, not the USB serial */
+  assert_int_equal(w.dev->mode, DF_DEVICE_BOOTLOADER);
+  assert_string_equal(w.dev->transport, "usb:1-2 18d1:d00d");
+  assert_non_null(w.dev->fastboot);
+  df_test_usb_bridge_stats(bridge2, &s);
+  assert_int_equal(s.sessions, 1);
+  assert_phone_like(bridge);
+  assert_phone_like(bridge2);
+  {
+    struct df_test_usb_bridge *first = bridge;
+    bridge = bridge2; /* close_all waits for this one's release */
+    bridge2 = first;
+    close_all(w.dev, usb);
+  }
+}
+
+/* A phone that does not come back: the wait ends with DF_ETIMEDOUT, and a
+ * phone already there in the wanted mode is found at once. */
+static void
+test_wait_times_out_and_finds_a_phone_already_there(void **state)
+{
+  struct df_usb *usb;
+  struct seen sn = {0};
+  struct wait_result w = {0};
+
+  (void)state;
+  to_bootloader();
+  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  assert_int_equal(df_usb_init(&loop, &usb_cbs, &sn, &usb), 0);
+  assert_int_equal(df_usb_scan(usb), 0);
+  assert_int_equal(sn.arrived, 1);
+  /* the phone is in the bootloader, not in recovery: no adb interface */
+  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+                                      DF_DEVICE_MODE_BIT(DF_DEVICE_RECOVERY), 600, on_wait, &w),
+                   0);
+  run_until(&w.done);
+  assert_int_equal(w.status, DF_ETIMEDOUT);
+  assert_null(w.dev);
+  /* another serial in the right mode is not the phone */
+  memset(&w, 0, sizeof(w));
+  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, "NOT-THIS-ONE",
+                                      DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER), 1500, on_wait, &w),
+                   0);
+  run_until(&w.done);
+  assert_int_equal(w.status, DF_ETIMEDOUT);
+  /* the phone itself, there already */
+  memset(&w, 0, sizeof(w));
+  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+                                      DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER) |
+                                        DF_DEVICE_MODE_BIT(DF_DEVICE_FASTBOOTD),
+                                      20000, on_wait, &w),
+                   0);
+  run_until(&w.done);
+  assert_int_equal(w.status, 0);
+  assert_string_equal(w.dev->serial, PHONE_SERIAL);
+  assert_int_equal(w.dev->mode, DF_DEVICE_BOOTLOADER);
+  /* the callbacks given to df_usb_init are back in place */
+  {
+    const struct df_usb_callbacks *cbs;
+    void *ud;
+    df_usb_get_callbacks(usb, &cbs, &ud);
+    assert_ptr_equal(cbs, &usb_cbs);
+    assert_ptr_equal(ud, &sn);
+  }
+  assert_phone_like(bridge);
+  close_all(w.dev, usb);
+}
+
+/* The droidfix binary, no --connect: reboot bootloader --wait over USB. The
+ * binary runs on its own; this test plays the USB side of the reboot. */
+static void
+test_droidfix_binary_reboot_wait_over_usb(void **state)
+{
+  char droidfix[600], out[4096], err[8192], out_path[256], err_path[256];
+  char *reboot[] = {droidfix, "reboot", "bootloader", "--wait", "--timeout", "60", "--json", NULL};
+  char **env;
+  struct df_test_usb_stats s;
+  posix_spawn_file_actions_t fa;
+  pid_t pid;
+  int status = 0, r;
+
+  (void)state;
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
+  to_system();
+  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  snprintf(out_path, sizeof(out_path), "%s/reboot-wait.out", work);
+  snprintf(err_path, sizeof(err_path), "%s/reboot-wait.err", work);
+  env = child_env(true);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  r = posix_spawn(&pid, droidfix, &fa, NULL, reboot, env);
+  posix_spawn_file_actions_destroy(&fa);
+  free(env);
+  assert_int_equal(r, 0);
+  /* The sim ends the adb session when the phone goes down. */
+  for (int i = 0; i < 6000; i++) {
+    df_test_usb_bridge_stats(bridge, &s);
+    if (s.sim_closed > 0 || waitpid(pid, &status, WNOHANG) != 0) break;
+    sleep_ms(10);
+  }
+  if (s.sim_closed == 0) {
+    slurp(err_path, err, sizeof(err));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("droidfix did not reboot the phone: %s", err);
+  }
+  phone_moves_to_bootloader_on_usb();
+  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; i++) {
+    if (i == 9000) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fail_msg("droidfix reboot --wait hangs");
+    }
+    sleep_ms(10);
+  }
+  slurp(out_path, out, sizeof(out));
+  slurp(err_path, err, sizeof(err));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail_msg("droidfix reboot bootloader --wait failed:\n%s\n%s", out, err);
+  if (strstr(out, "\"mode\": \"bootloader\"") == NULL && strstr(out, "\"mode\":\"bootloader\"") == NULL)
+    fail_msg("droidfix reboot --wait printed '%s' (%s)", out, err);
+  if (strstr(out, PHONE_SERIAL) == NULL) fail_msg("no serial in '%s'", out);
+  df_test_usb_bridge_stats(bridge2, &s);
+  assert_int_equal(s.sessions, 1); /* the binary's probe of the fastboot device */
+  assert_true(s.fb_commands >= 3);  /* getvar serialno, product, is-userspace */
+  assert_phone_like(bridge);
+  assert_phone_like(bridge2);
+}
+
+/* Google's adb 29 over the same fake adb device, with its libusb backend
+ * (ADB_LIBUSB=1: its usbdevfs one reads the serial from sysfs in a way
+ * umockdev does not serve). A server of the test's own on a port of its
+ * own, killed at the end. */
+static void
+test_google_adb_over_the_same_usb(void **state)
+{
+  char out[4096], err[4096], port[16];
+  char *adb = NULL;
+  const char *candidates[] = {"/usr/bin/adb", "/usr/lib/android-sdk/platform-tools/adb"};
+  struct df_test_usb_stats s;
+  int rc;
+
+  (void)state;
+  for (size_t i = 0; i < 2 && adb == NULL; i++)
+    if (access(candidates[i], X_OK) == 0) adb = (char *)candidates[i];
+  if (adb == NULL) {
+    fprintf(stderr, "Google's adb is not installed: skipped\n");
+    skip();
+  }
+  to_system();
+  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  /* a port outside 5037 and the emulator range, unlikely to be taken */
+  snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
+  setenv("ADB_LIBUSB", "1", 1);
+  {
+    char *start[] = {adb, "-P", port, "start-server", NULL};
+    char *devices[] = {adb, "-P", port, "wait-for-device", "devices", NULL};
+    char *shell[] = {adb, "-P", port, "-s", "USBADB01", "shell", "getprop", "ro.product.device",
+                     NULL};
+    char *kill_server[] = {adb, "-P", port, "kill-server", NULL};
+    rc = run("adb-start", start, true, out, sizeof(out), err, sizeof(err));
+    if (rc == 0) rc = run("adb-devices", devices, true, out, sizeof(out), err, sizeof(err));
+    if (rc == 0 && strstr(out, "USBADB01\tdevice") == NULL) rc = -2;
+    if (rc == 0) rc = run("adb-shell", shell, true, out, sizeof(out), err, sizeof(err));
+    run("adb-kill", kill_server, true, NULL, 0, NULL, 0);
+    unsetenv("ADB_LIBUSB");
+    if (rc != 0 || strcmp(out, "vermeer\n") != 0)
+      fail_msg("Google's adb over fake USB: rc %d, out '%s', err '%s'", rc, out, err);
+  }
+  df_test_usb_bridge_stats(bridge, &s);
+  assert_true(s.adb_out[DF_TEST_ADB_CNXN] >= 1);
+  assert_true(s.adb_out[DF_TEST_ADB_OPEN] >= 1);
+  assert_phone_like(bridge);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_adb_auth_and_shell_through_libusb, setup, teardown),
     cmocka_unit_test_setup_teardown(test_droidfix_binary_shell_over_usb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_google_adb_over_the_same_usb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_droidfix_binary_reboot_wait_over_usb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_wait_follows_the_phone_from_adb_to_the_bootloader, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_wait_times_out_and_finds_a_phone_already_there, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(test_fastboot_getvar_and_flash_through_libusb, setup, teardown),
     cmocka_unit_test_setup_teardown(test_droidfix_binary_getvar_and_flash_over_usb, setup,
                                     teardown),
