@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "cli/ask.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/recipes.h"
@@ -25,7 +29,9 @@
 #include "lua-api/device_file.h"
 #include "lua-api/df_device.h"
 #include "lua-api/plugin.h"
+#include "lua-api/recipe.h"
 #include "lua-api/runner.h"
+#include "lua-api/sandbox.h"
 #include "plugins/adb/adb_shell.h"
 #include "plugins/adb/backup.h"
 
@@ -37,6 +43,8 @@ static const struct df_cli_option df_cli_run_options[] = {
   {"param", 'p', "NAME=VALUE", "a recipe parameter; repeatable"},
   {"no-backup", 0, NULL, "do not take a backup before steps that can lose user data"},
   {"all", 'a', NULL, "run on every phone found, each with its own report"},
+  {"model", 'm', "ID",
+   "the phone's model ('droidfix models' lists the ids), for a phone that does not boot"},
   {NULL, 0, NULL, NULL},
 };
 
@@ -55,6 +63,7 @@ struct df_cli_run_one {
   bool facts_done;
   bool started;
   bool finished;
+  bool offline;        /* started without a phone (--model): none answered */
   int status;          /* enum df_run_status, or 2 for a run that never started */
   char why[600];       /* why it did not start */
   char workdir[1100];
@@ -73,7 +82,10 @@ struct df_cli_run {
   struct df_runner_options opts;
   const char *params[DF_CLI_RUN_MAX_PARAMS];
   bool can_ask;
+  struct df_cli_asker *asker; /* the terminal, when can_ask */
   bool several; /* --all: lines name the phone */
+  const char *model; /* --model ID, or NULL */
+  char model_vendor[64];
   struct df_cli_run_one *ones;
   int nones;
   int pending;
@@ -152,6 +164,24 @@ df_cli_run_json_event(struct df_cli_run_one *one, const struct df_run_event *ev)
         for (size_t i = 0; i < ev->wait->nsteps; i++) df_json_string(&j, ev->wait->steps[i]);
         df_json_array_end(&j);
       }
+      if (ev->wait->buttons != NULL) {
+        /* the same steps as the device file writes them */
+        df_json_key(&j, "buttons");
+        df_json_array_begin(&j);
+        for (size_t i = 0; i < ev->wait->nbuttons; i++) {
+          const struct df_wait_button *b = &ev->wait->buttons[i];
+          df_json_object_begin(&j);
+          df_json_kv_string(&j, "action", b->action);
+          df_json_key(&j, "keys");
+          df_json_array_begin(&j);
+          for (size_t k = 0; k < b->nkeys; k++) df_json_string(&j, b->keys[k]);
+          df_json_array_end(&j);
+          if (b->until != NULL) df_json_kv_string(&j, "until", b->until);
+          if (b->seconds > 0) df_json_kv_uint(&j, "seconds", (uint64_t)b->seconds);
+          df_json_object_end(&j);
+        }
+        df_json_array_end(&j);
+      }
       df_json_kv_uint(&j, "timeout", ev->wait->timeout_s);
     }
     break;
@@ -220,12 +250,26 @@ df_cli_run_text_event(struct df_cli_run_one *one, const struct df_run_event *ev)
   }
 }
 
+/* A run started without a phone learns its serial when the phone shows
+ * up (df.instruct): from then on the lines and the report name it. */
+static void
+df_cli_run_refresh_serial(struct df_cli_run_one *one)
+{
+  struct df_lua_device *d;
+
+  if (!one->offline || one->runner == NULL) return;
+  d = df_runner_device(one->runner);
+  if (d != NULL && d->serial[0] && strcmp(d->serial, one->serial) != 0)
+    snprintf(one->serial, sizeof(one->serial), "%s", d->serial);
+}
+
 static void
 df_cli_run_on_event(void *ud, const struct df_run_event *ev)
 {
   struct df_cli_run_one *one = ud;
 
   if (ev->type == DF_RUN_EVENT_FINISHED) return; /* said with the report */
+  df_cli_run_refresh_serial(one);
   if (one->run->cli->json)
     df_cli_run_json_event(one, ev);
   else
@@ -238,48 +282,9 @@ static int
 df_cli_run_ask(void *ud, const struct df_question *q, df_answer_fn answer, void *actx)
 {
   struct df_cli_run_one *one = ud;
-  FILE *err = one->run->cli->err;
-  char line[64], safe[1200];
 
-  df_cli_safe_text(q->text, safe, sizeof(safe));
-  if (one->run->several) fprintf(err, "[%s] ", one->serial);
-  if (q->kind == DF_QUESTION_CONFIRM && q->typed != NULL) {
-    /* A destructive step: only the exact code, typed, says yes. */
-    char code[128];
-    df_cli_safe_text(q->typed, code, sizeof(code));
-    fprintf(err, "%s\nType %s to go on (anything else stops): ", safe, code);
-    fflush(err);
-    if (fgets(line, sizeof(line), stdin) == NULL) {
-      answer(actx, DF_ECANCELED);
-      return 0;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    answer(actx, strcmp(line, q->typed) == 0);
-    return 0;
-  }
-  if (q->kind == DF_QUESTION_CONFIRM) {
-    fprintf(err, "%s [y/N] ", safe);
-    fflush(err);
-    if (fgets(line, sizeof(line), stdin) == NULL) {
-      answer(actx, DF_ECANCELED);
-      return 0;
-    }
-    answer(actx, line[0] == 'y' || line[0] == 'Y');
-    return 0;
-  }
-  fprintf(err, "%s\n", safe);
-  for (size_t i = 0; i < q->noptions; i++) {
-    df_cli_safe_text(q->options[i], safe, sizeof(safe));
-    fprintf(err, "  %zu) %s\n", i + 1, safe);
-  }
-  fprintf(err, "Which one (1-%zu)? ", q->noptions);
-  fflush(err);
-  if (fgets(line, sizeof(line), stdin) == NULL) {
-    answer(actx, DF_ECANCELED);
-    return 0;
-  }
-  answer(actx, atoi(line));
-  return 0;
+  /* Asked from the loop (cli/ask.c): other phones go on meanwhile. */
+  return df_cli_asker_ask(one->run->asker, one->serial, q, answer, actx);
 }
 
 /* ---- the backup before a step that can lose user data ---- */
@@ -383,6 +388,8 @@ df_cli_run_json_report(struct df_cli_run_one *one, const struct df_run_report *r
   df_json_kv_string(&j, "model", one->model_id);
   df_json_kv_bool(&j, "dry_run", one->run->opts.dry_run);
   df_json_kv_bool(&j, "backup_skipped", rep != NULL && rep->backup_skipped);
+  df_json_kv_bool(&j, "backup_unavailable", rep != NULL && rep->backup_unavailable);
+  df_json_kv_bool(&j, "offline_start", one->offline);
   if (one->workdir[0]) df_json_kv_string(&j, "workdir", one->workdir);
   df_json_key(&j, "steps");
   df_json_array_begin(&j);
@@ -422,7 +429,7 @@ df_cli_run_text_report(struct df_cli_run_one *one, const struct df_run_report *r
   char safe[1200];
 
   fprintf(out, "%s on %s (%s, %s)%s\n", rep != NULL ? rep->recipe_id : one->run->recipe_id,
-          one->serial, one->mode, one->model_id[0] ? one->model_id : "unknown model",
+          one->serial[0] ? one->serial : "a phone not seen", one->mode, one->model_id[0] ? one->model_id : "unknown model",
           one->run->opts.dry_run ? ": dry run" : "");
   if (rep != NULL && rep->nsteps > 0) {
     fprintf(out, "  %-28s %-8s %-6s %-8s %-9s %s\n", "STEP", "CHECKED", "FOUND", "CHANGED",
@@ -446,7 +453,9 @@ df_cli_run_text_report(struct df_cli_run_one *one, const struct df_run_report *r
       }
     }
   }
-  if (rep != NULL && rep->backup_skipped)
+  if (rep != NULL && rep->backup_unavailable)
+    fprintf(out, "  no backup was taken: none could be (no ADB), and you chose to go on\n");
+  else if (rep != NULL && rep->backup_skipped)
     fprintf(out, "  no backup was taken (--no-backup)\n");
   df_cli_safe_text(rep != NULL ? rep->message : one->why, safe, sizeof(safe));
   fprintf(out, "status: %s (%d): %s\n", df_cli_run_status_name(one->status), one->status, safe);
@@ -468,6 +477,7 @@ df_cli_run_on_finished(void *ud, const struct df_run_report *rep)
 
   one->finished = true;
   one->status = (int)rep->status;
+  df_cli_run_refresh_serial(one);
   df_cli_run_report(one, rep);
   one->run->pending--;
 }
@@ -495,6 +505,12 @@ df_cli_run_facts(struct df_cli_run *run)
     struct df_device_query q = {NULL, NULL, -1, -1};
     struct df_device_match m;
 
+    if (one->offline) { /* nothing to ask: the model the user named */
+      snprintf(one->model_id, sizeof(one->model_id), "%s", run->model);
+      snprintf(one->vendor, sizeof(one->vendor), "%s", run->model_vendor);
+      one->facts_done = true;
+      continue;
+    }
     q.device = one->dev->codename[0] ? one->dev->codename : NULL;
     q.model = one->dev->model[0] ? one->dev->model : NULL;
     if (df_device_match(df_cli_devices_dir(), &q, &m, err, sizeof(err)) == 0) {
@@ -538,7 +554,7 @@ df_cli_run_workdir(struct df_cli_run_one *one)
   localtime_r(&now, &tm);
   strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
   snprintf(one->workdir, sizeof(one->workdir), "%s/%s-%s-%s", base, one->run->recipe_id,
-           one->serial, stamp);
+           one->serial[0] ? one->serial : "offline", stamp);
   for (char *p = one->workdir + strlen(base) + 1; *p; p++)
     if (*p == '/' || *p == ':') *p = '_';
   return df_cli_mkdirs(one->workdir);
@@ -581,8 +597,10 @@ df_cli_run_start_one(struct df_cli_run_one *one)
     .loop = &run->s.loop,
     .eps = run->s.eps,
     .neps = run->s.neps,
+    .usb = run->s.usb,
     .keys = &run->s.keys,
     .devices_dir = df_cli_devices_dir(),
+    .model_id = run->model,
   };
   struct df_device_facts facts;
   char err[1024];
@@ -599,12 +617,35 @@ df_cli_run_start_one(struct df_cli_run_one *one)
     df_cli_run_not_started(one, "%s", rc == DF_ENOMEM ? "out of memory" : err);
     return;
   }
-  facts.mode = one->mode;
+  if (run->model != NULL && !one->offline && strcmp(one->model_id, run->model) != 0) {
+    /* the phone answers and is another model than the user said */
+    if (one->model_id[0] == '\0' || strcmp(one->model_id, DF_DEVICE_FALLBACK_ID) == 0)
+      df_cli_run_not_started(one, "the phone %s (codename '%s') is not %s as --model says: "
+                             "droidfix knows no model with that codename; refused, nothing was "
+                             "done. Check the model ('droidfix models' lists them)",
+                             one->serial, one->dev->codename[0] ? one->dev->codename : "?",
+                             run->model);
+    else
+      df_cli_run_not_started(one, "the phone %s (codename '%s') is %s, not %s as --model "
+                             "says: refused, nothing was done. Run again with --model %s (or "
+                             "without --model: droidfix tells the model of a phone that answers)",
+                             one->serial, one->dev->codename[0] ? one->dev->codename : "?",
+                             one->model_id, run->model, one->model_id);
+    return;
+  }
+  /* a phone that answers on neither ADB nor fastboot counts as in a boot
+   * loop: only a recipe that lists "bootloop" starts without it */
+  facts.mode = one->offline ? "bootloop" : one->mode;
   facts.vendor = one->vendor;
   facts.model_id = one->model_id;
   facts.android = one->android;
   if (!df_recipe_applies(df_runner_recipe(one->runner), &facts, err, sizeof(err))) {
-    df_cli_run_not_started(one, "%s", err);
+    if (one->offline)
+      df_cli_run_not_started(one, "no phone answers, and %s (a phone that answers on neither "
+                             "ADB nor fastboot counts as in bootloop mode; --model %s)", err,
+                             run->model);
+    else
+      df_cli_run_not_started(one, "%s", err);
     return;
   }
   rc = df_cli_run_workdir(one);
@@ -616,6 +657,8 @@ df_cli_run_start_one(struct df_cli_run_one *one)
   env.workdir = one->workdir;
   rc = df_runner_set_device(one->runner, one->dev, &env);
   one->dev = NULL; /* the runner's now, even on an error */
+  if (rc == 0 && one->offline) /* away until df.instruct finds it */
+    df_lua_device_replace(df_runner_device(one->runner), NULL);
   if (rc == 0) rc = df_runner_start(one->runner);
   if (rc != 0) {
     df_cli_run_not_started(one, "the run could not start: %s", df_strerror(rc));
@@ -623,6 +666,109 @@ df_cli_run_start_one(struct df_cli_run_one *one)
   }
   one->started = true;
   run->pending++;
+}
+
+/* ---- a run without a phone (--model) ---- */
+
+/* Checks --model against the device files: a model, not a vendor base.
+ * Fills run->model_vendor. Returns 0, or an exit code after saying why. */
+static int
+df_cli_run_check_model(struct df_cli_run *run, const struct df_cli_args *args)
+{
+  lua_State *L = luaL_newstate();
+  char err[1024];
+  int rc;
+
+  if (L == NULL) return df_cli_fail(run->cli, NULL, DF_ENOMEM, "out of memory");
+  rc = df_device_file_load(L, df_cli_devices_dir(), run->model, err, sizeof(err));
+  if (rc != 0) {
+    lua_close(L);
+    return df_cli_usage_error(run->cli, args->verb,
+                              "--model %s: %s. The ids are the device files' paths "
+                              "('droidfix models' lists them), e.g. xiaomi/redmi-k70",
+                              run->model, rc == DF_ENOENT ? "no such model" : err);
+  }
+  lua_getfield(L, -1, "abstract");
+  lua_getfield(L, -2, "vendor");
+  if (lua_toboolean(L, -2)) {
+    lua_close(L);
+    return df_cli_usage_error(run->cli, args->verb,
+                              "--model %s is a vendor base, not a phone model: 'droidfix "
+                              "models' lists the models", run->model);
+  }
+  snprintf(run->model_vendor, sizeof(run->model_vendor), "%s", luaL_optstring(L, -1, ""));
+  lua_close(L);
+  return 0;
+}
+
+/* Whether the recipe can start without a phone: it lists "bootloop". */
+static bool
+df_cli_run_recipe_offline_ok(const char *path, const char *lib_dir)
+{
+  struct df_sandbox *sb;
+  struct df_recipe *r;
+  char err[512];
+  bool ok = false;
+
+  if (df_sandbox_new(NULL, lib_dir, &sb) != 0) return false;
+  df_sandbox_add_global(sb, "df", df_module_push);
+  if (df_recipe_load_file(df_sandbox_state(sb), path, &r, err, sizeof(err)) == 0) {
+    ok = df_recipe_applies_to_mode(r, "bootloop");
+    df_recipe_free(r);
+  }
+  df_sandbox_free(sb);
+  return ok;
+}
+
+/* Says that the run starts without a phone, and what comes next. */
+static void
+df_cli_run_say_offline(struct df_cli_run *run, const struct df_device_list *found)
+{
+  struct df_cli *cli = run->cli;
+  char msg[1500], safe[1600];
+  size_t n;
+
+  if (run->s.neps == 0) {
+    snprintf(msg, sizeof(msg), "no phone answers over USB");
+  } else {
+    snprintf(msg, sizeof(msg), "no phone answers at");
+    for (int i = 0; i < found->failed_count; i++) {
+      n = strlen(msg);
+      snprintf(msg + n, sizeof(msg) - n, "%s %s:%d", i ? "," : "", found->failed[i].host,
+               found->failed[i].port);
+    }
+  }
+  n = strlen(msg);
+  snprintf(msg + n, sizeof(msg) - n,
+           "; starting without it, as %s (--model). The recipe says how to bring the phone into "
+           "the mode it needs, and the phone must be that model when it answers",
+           run->model);
+  if (cli->json) {
+    struct df_json j;
+    df_json_init(&j, cli->out);
+    df_json_object_begin(&j);
+    df_json_kv_string(&j, "event", "offline");
+    df_json_kv_string(&j, "serial", "");
+    df_json_kv_string(&j, "recipe", run->recipe_id);
+    df_json_kv_string(&j, "model", run->model);
+    df_json_kv_string(&j, "message", msg);
+    df_json_object_end(&j);
+    fflush(j.out);
+  } else if (!cli->quiet) {
+    df_cli_safe_text(msg, safe, sizeof(safe));
+    fprintf(cli->err, "droidfix: %s\n", safe);
+  }
+}
+
+/* The phone of a run that starts without one: no session; the runner's
+ * device stays away until df.instruct finds the phone. */
+static struct df_device *
+df_cli_run_unseen_device(void)
+{
+  struct df_device *dev = calloc(1, sizeof(*dev));
+
+  if (dev != NULL) dev->mode = DF_DEVICE_OFFLINE;
+  return dev;
 }
 
 static int
@@ -654,6 +800,14 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
   run.opts.nparams = nparams;
   run.opts.lib_dir = df_cli_recipe_lib_dir();
   run.can_ask = !cli->json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+  for (size_t i = 0; i < args->option_count; i++)
+    if (strcmp(args->options[i].option->name, "model") == 0) run.model = args->options[i].value;
+  if (run.model != NULL && df_cli_option_count(args, "all") > 0)
+    return df_cli_usage_error(cli, args->verb, "--model names one phone: it does not go with --all");
+  if (run.model != NULL) {
+    rc = df_cli_run_check_model(&run, args);
+    if (rc != 0) return rc;
+  }
   if (cli->json) df_progress_set_default_style(DF_PROGRESS_QUIET);
 
   /* The recipe first: a bad one never reaches a phone. */
@@ -706,16 +860,48 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
     for (int i = 0; i < list->count; i++) run.ones[run.nones++].dev = df_device_list_take(list, i);
     df_device_list_free(list);
   } else {
-    rc = df_cli_session_open(cli, &run.s);
-    if (rc != DF_CLI_EXIT_OK) return DF_CLI_EXIT_USAGE;
+    bool offline = false;
+    if (run.model != NULL) {
+      /* a phone that does not boot answers nowhere: start without it */
+      rc = df_cli_session_start(cli, &run.s);
+      if (rc != DF_CLI_EXIT_OK) return DF_CLI_EXIT_USAGE;
+      list = df_cli_session_find(&run.s);
+      if (list != NULL && list->count == 0) {
+        offline = true;
+        df_cli_run_say_offline(&run, list);
+      }
+      df_device_list_free(list); /* before its loop closes */
+      list = NULL;
+      if (!offline) df_cli_session_close(&run.s);
+    }
+    if (!offline) {
+      rc = df_cli_session_open(cli, &run.s);
+      if (rc != DF_CLI_EXIT_OK) {
+        if (rc == DF_CLI_EXIT_FAILED && run.model == NULL &&
+            df_cli_run_recipe_offline_ok(path, run.opts.lib_dir))
+          fprintf(cli->err,
+                  "droidfix: if the phone does not start Android (it loops or stays dark), "
+                  "%s can still repair it: pass --model ID, the phone's model, and droidfix "
+                  "shows how to bring it into the mode the recipe needs and waits for it. "
+                  "'droidfix models' lists the model ids (e.g. xiaomi/redmi-k70).\n",
+                  run.recipe_id);
+        return DF_CLI_EXIT_USAGE;
+      }
+    }
     run.ones = calloc(1, sizeof(*run.ones));
     if (run.ones == NULL) {
       df_cli_session_close(&run.s);
       return df_cli_fail(cli, NULL, DF_ENOMEM, "out of memory");
     }
-    run.ones[0].dev = run.s.dev;
+    run.ones[0].offline = offline;
+    run.ones[0].dev = offline ? df_cli_run_unseen_device() : run.s.dev;
     run.s.dev = NULL;
     run.nones = 1;
+    if (run.ones[0].dev == NULL) {
+      free(run.ones);
+      df_cli_session_close(&run.s);
+      return df_cli_fail(cli, NULL, DF_ENOMEM, "out of memory");
+    }
   }
   for (int i = 0; i < run.nones; i++) {
     struct df_cli_run_one *one = &run.ones[i];
@@ -723,6 +909,7 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
     snprintf(one->serial, sizeof(one->serial), "%s", one->dev->serial);
     snprintf(one->mode, sizeof(one->mode), "%s", df_device_mode_name(one->dev->mode));
   }
+  if (run.can_ask && df_cli_asker_new(&run.s.loop, cli->err, &run.asker) != 0) run.can_ask = false;
   df_cli_run_facts(&run);
   for (int i = 0; i < run.nones; i++) df_cli_run_start_one(&run.ones[i]);
   while (run.pending > 0) {
@@ -731,6 +918,7 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
       break;
     }
   }
+  df_cli_asker_close(run.asker); /* before the runners its questions answer to */
   for (int i = 0; i < run.nones; i++) {
     struct df_cli_run_one *one = &run.ones[i];
     if (one->status > exit_code) exit_code = one->status;
@@ -746,7 +934,8 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
 const struct df_cli_verb df_cli_verb_run = {
   .name = "run",
   .summary = "run a repair recipe on the phone (or on every phone with --all)",
-  .usage = "run RECIPE [--dry-run] [--yes] [--param NAME=VALUE]... [--no-backup] [--all]",
+  .usage = "run RECIPE [--dry-run] [--yes] [--param NAME=VALUE]... [--no-backup] [--all]\n"
+           "       [--model ID]",
   .help = "RECIPE is a file or an id on the recipe path ('droidfix recipes' lists\n"
           "them). The recipe is validated before any phone is touched, then checked\n"
           "against the phone (its modes, vendors or models, Android releases): a\n"
@@ -758,7 +947,18 @@ const struct df_cli_verb df_cli_verb_run = {
           "without a terminal, or with --json, and without --yes it is refused).\n"
           "Before a step that can lose user data a backup of /sdcard, the apps list\n"
           "and settings is written to ~/.local/share/droidfix/backups (or\n"
-          "DROIDFIX_BACKUP_DIR), unless --no-backup.\n"
+          "DROIDFIX_BACKUP_DIR), unless --no-backup. When the phone does not\n"
+          "answer over ADB (it does not boot, or is in fastboot) no backup can be\n"
+          "taken: droidfix says so and what is at risk, and asks on the terminal;\n"
+          "--yes does not answer that, --no-backup does.\n"
+          "\n"
+          "A phone that does not boot answers on neither ADB nor fastboot. Give\n"
+          "--model ID (its device file; 'droidfix models' lists the ids, e.g.\n"
+          "xiaomi/redmi-k70) and a recipe for such phones (system-reflash) starts\n"
+          "without it: the model's button combination is shown (with --json a\n"
+          "{\"event\":\"waiting\",\"for\":\"instruct\",...} line), droidfix waits for the\n"
+          "phone in that mode, and a phone that shows up as another model is\n"
+          "refused. A phone that answers must be the --model given.\n"
           "\n"
           "The report lists each step as checked / found / changed / verified. Exit\n"
           "status: 0 the phone ended healthy, 1 a problem remains, 2 the run could\n"

@@ -1,7 +1,11 @@
 /* dev:wait_for, df.instruct and df.model: following the same phone (by
- * serial) across reboots on the run's endpoints, showing a person the
+ * serial) across reboots at the run's endpoints or over USB, showing a person the
  * model's button combination and waiting for the phone in the mode it
  * leads to, and the phone's device file. Also df.host_time. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -133,19 +137,23 @@ df_wait_start(lua_State *L, struct df_lua_device *d, const char *what, unsigned 
   op->base.d = d;
   op->modes = modes;
   snprintf(op->want, sizeof(op->want), "%s", want);
-  if (d->env.neps == 0 || d->env.loop == NULL) {
+  if ((d->env.neps == 0 && d->env.usb == NULL) || d->env.loop == NULL) {
     free(op);
     df_bridge_fail(L, task, DF_EUNSUPPORTED);
     lua_pop(L, 2);
-    lua_pushfstring(L, "%s: following a phone across reboots needs --connect endpoints; over "
-                       "USB it is not built yet",
+    lua_pushfstring(L, "%s: following a phone across reboots needs --connect endpoints or "
+                       "USB, and this run has neither",
                     what);
     lua_pushstring(L, df_error_name(DF_EUNSUPPORTED));
     return 3;
   }
   d->busy = true;
-  rc = df_device_wait(d->env.loop, d->env.eps, d->env.neps, d->env.keys, d->serial, modes,
-                      timeout_s * 1000u, df_wait_done, op);
+  if (d->env.neps == 0)
+    rc = df_device_wait_usb(d->env.loop, d->env.usb, d->env.keys, d->serial, modes,
+                            timeout_s * 1000u, df_wait_done, op);
+  else
+    rc = df_device_wait(d->env.loop, d->env.eps, d->env.neps, d->env.keys, d->serial, modes,
+                        timeout_s * 1000u, df_wait_done, op);
   if (rc != 0) {
     d->busy = false;
     free(op);
@@ -191,6 +199,18 @@ df_model_push(lua_State *L, struct df_lua_device *d)
 
   if (d->env.devices_dir == NULL)
     return df_bridge_push_error(L, DF_EUNSUPPORTED, "no devices folder is known to this run");
+  if (d->dev == NULL && d->env.model_id != NULL) {
+    /* the phone cannot be asked (the run started without it): the model
+     * the user named */
+    rc = df_device_file_load(L, d->env.devices_dir, d->env.model_id, err, sizeof(err));
+    if (rc != 0) return df_bridge_push_error(L, rc, err);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "fallback");
+    lua_pushfstring(L, "%s, as given with --model (the phone cannot be asked yet)",
+                    d->env.model_id);
+    lua_setfield(L, -2, "reason");
+    return 1;
+  }
   if (d->dev != NULL) {
     q.device = d->dev->codename[0] ? d->dev->codename : NULL;
     q.model = d->dev->model[0] ? d->dev->model : NULL;
@@ -290,6 +310,262 @@ df_instruct_sentence(lua_State *L, int n)
   lua_settop(L, step);
 }
 
+/* ---- waiting for a phone not seen yet (a run started without one) ----
+ * Any phone on the run's endpoints in the wanted mode is the one, once:
+ * the device file it matches must be the model the user named (--model),
+ * else it is refused before anything is done to it. */
+
+struct df_instruct_any_op {
+  struct df_device_op base;
+  struct df_device *dev; /* found, given to the device in the push */
+  char said[600];        /* a sentence for the user when found */
+};
+
+struct df_instruct_any {
+  struct df_instruct_any_op *op; /* freed by the completion, or when canceled */
+  struct df_lua_device_env env;  /* borrowed pointers, as d->env */
+  unsigned modes;
+  char want[64];
+  char combo[32];
+  unsigned timeout_s;
+  uint64_t deadline;
+  uv_timer_t timer; /* this struct is freed in the timer's close callback */
+};
+
+static int
+df_instruct_any_push(lua_State *L, void *ctx)
+{
+  struct df_instruct_any_op *op = ctx;
+  void *hud;
+  const struct df_host_callbacks *h;
+
+  if (op->base.status != 0) return df_device_op_push_error(L, &op->base);
+  h = df_module_host(L, &hud);
+  if (h->say != NULL && op->said[0]) h->say(hud, op->said);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static void
+df_instruct_any_free_timer(uv_handle_t *h)
+{
+  free(h->data);
+}
+
+static void
+df_instruct_any_end(struct df_instruct_any *w, int status)
+{
+  struct df_instruct_any_op *op = w->op;
+
+  w->op = NULL;
+  op->base.status = status;
+  if (status == 0) {
+    /* the phone's serial is known from now on: the device follows it */
+    snprintf(op->base.d->serial, sizeof(op->base.d->serial), "%s", op->dev->serial);
+    df_lua_device_replace(op->base.d, op->dev);
+    op->dev = NULL;
+  }
+  df_device_op_complete(op, df_instruct_any_push, NULL);
+  uv_close((uv_handle_t *)&w->timer, df_instruct_any_free_timer);
+}
+
+/* snprintf for messages that may be cut (long serials, paths). */
+static void
+df_instruct_printf(char *out, size_t outlen, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static void
+df_instruct_printf(char *out, size_t outlen, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(out, outlen, fmt, ap);
+  va_end(ap);
+}
+
+/* Whether dev is the model the user named; else why not, in msg. */
+static bool
+df_instruct_any_is_model(const struct df_instruct_any *w, const struct df_device *dev, char *msg,
+                         size_t msglen)
+{
+  struct df_device_query q = {NULL, NULL, -1, -1};
+  struct df_device_match m;
+  char err[512];
+
+  if (w->env.model_id == NULL) return true;
+  q.device = dev->codename[0] ? dev->codename : NULL;
+  q.model = dev->model[0] ? dev->model : NULL;
+  if (w->env.devices_dir == NULL ||
+      df_device_match(w->env.devices_dir, &q, &m, err, sizeof(err)) != 0) {
+    df_instruct_printf(msg, msglen, "the phone %s showed up, but its model cannot be told (%s); droidfix "
+             "did nothing to it", dev->serial, w->env.devices_dir == NULL ? "no devices folder" : err);
+    return false;
+  }
+  if (!m.fallback && strcmp(m.id, w->env.model_id) == 0) {
+    df_instruct_printf(msg, msglen, "The phone %s showed up in %s mode: %s (codename %s), as --model said.",
+             dev->serial, df_device_mode_name(dev->mode), m.id,
+             dev->codename[0] ? dev->codename : "?");
+    return true;
+  }
+  if (m.fallback)
+    df_instruct_printf(msg, msglen, "the phone that showed up (%s, codename '%s') is not %s as --model said "
+             "(droidfix knows no model with that codename): refused, droidfix did nothing to it. "
+             "Check the model ('droidfix models' lists them) and run again",
+             dev->serial, dev->codename[0] ? dev->codename : "?", w->env.model_id);
+  else
+    df_instruct_printf(msg, msglen, "the phone that showed up (%s, codename '%s') is %s, not %s as --model "
+             "said: refused, droidfix did nothing to it. Run again with --model %s",
+             dev->serial, dev->codename[0] ? dev->codename : "?", m.id, w->env.model_id, m.id);
+  return false;
+}
+
+static void df_instruct_any_round(uv_timer_t *timer);
+
+static void
+df_instruct_any_on_list(void *ud, struct df_device_list *list)
+{
+  struct df_instruct_any *w = ud;
+  struct df_instruct_any_op *op = w->op;
+  int found = -1, nfound = 0;
+  char others[200] = "";
+
+  if (!df_device_op_alive(op)) { /* canceled: the op is freed */
+    df_device_list_free(list);
+    uv_close((uv_handle_t *)&w->timer, df_instruct_any_free_timer);
+    return;
+  }
+  for (int i = 0; i < list->count; i++) {
+    if (!(w->modes & DF_DEVICE_MODE_BIT(list->devices[i]->mode))) continue;
+    if (nfound++ == 0) found = i;
+    size_t n = strlen(others);
+    df_instruct_printf(others + n, sizeof(others) - n, "%s%s", n ? ", " : "", list->devices[i]->serial);
+  }
+  if (nfound > 1) {
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "%d phones showed up in %s mode (%s): droidfix cannot tell which one to repair. "
+             "Leave only that one connected and run again",
+             nfound, w->want, others);
+    df_device_list_free(list);
+    df_instruct_any_end(w, DF_EBUSY);
+    return;
+  }
+  if (found >= 0) {
+    op->dev = df_device_list_take(list, found);
+    df_device_list_free(list);
+    if (!df_instruct_any_is_model(w, op->dev, op->base.message, sizeof(op->base.message))) {
+      df_device_close(op->dev);
+      op->dev = NULL;
+      df_instruct_any_end(w, DF_EPERM);
+      return;
+    }
+    snprintf(op->said, sizeof(op->said), "%s", op->base.message);
+    op->base.message[0] = '\0';
+    df_instruct_any_end(w, 0);
+    return;
+  }
+  df_device_list_free(list);
+  if (uv_now(&w->env.loop->uv) >= w->deadline) {
+    size_t n;
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "no phone showed up in %s mode within %u s (droidfix showed the %s button "
+             "combination and looked for it at ",
+             w->want, w->timeout_s, w->combo);
+    for (int i = 0; i < w->env.neps; i++) {
+      n = strlen(op->base.message);
+      df_instruct_printf(op->base.message + n, sizeof(op->base.message) - n, "%s%s:%d", i ? ", " : "",
+               w->env.eps[i].host, w->env.eps[i].port);
+    }
+    n = strlen(op->base.message);
+    df_instruct_printf(op->base.message + n, sizeof(op->base.message) - n,
+             "). Check the cable, hold the buttons until the %s screen shows, and run again",
+             w->combo);
+    df_instruct_any_end(w, DF_ETIMEDOUT);
+    return;
+  }
+  uv_timer_start(&w->timer, df_instruct_any_round, 250, 0);
+}
+
+static void
+df_instruct_any_round(uv_timer_t *timer)
+{
+  struct df_instruct_any *w = timer->data;
+  int rc;
+
+  if (!df_device_op_alive(w->op)) {
+    uv_close((uv_handle_t *)&w->timer, df_instruct_any_free_timer);
+    return;
+  }
+  rc = df_device_find(w->env.loop, w->env.eps, w->env.neps, w->env.keys, 2000,
+                      df_instruct_any_on_list, w);
+  if (rc != 0) {
+    df_instruct_printf(w->op->base.message, sizeof(w->op->base.message),
+             "looking for the phone in %s mode failed: %s", w->want, df_strerror(rc));
+    df_instruct_any_end(w, rc);
+  }
+}
+
+/* Starts waiting for any phone in map's mode (after the waiting event). */
+static int
+df_instruct_any_start(lua_State *L, struct df_lua_device *d, const struct df_instruct_map *map,
+                      unsigned timeout_s)
+{
+  struct df_instruct_any_op *op;
+  struct df_instruct_any *w;
+  struct df_bridge_task *task;
+
+  if (d->busy) return luaL_error(L, "df.instruct: the phone is busy with another call");
+  task = df_bridge_begin(L, "df.instruct");
+  op = calloc(1, sizeof(*op));
+  w = calloc(1, sizeof(*w));
+  if (op == NULL || w == NULL) {
+    free(op);
+    free(w);
+    return df_bridge_fail(L, task, DF_ENOMEM);
+  }
+  op->base.task = task;
+  op->base.d = d;
+  w->op = op;
+  w->env = d->env;
+  w->modes = DF_DEVICE_MODE_BIT(map->mode);
+  snprintf(w->want, sizeof(w->want), "%s", df_device_mode_name(map->mode));
+  snprintf(w->combo, sizeof(w->combo), "%s", map->combo);
+  w->timeout_s = timeout_s;
+  w->deadline = uv_now(&d->env.loop->uv) + (uint64_t)timeout_s * 1000u;
+  uv_timer_init(&d->env.loop->uv, &w->timer);
+  w->timer.data = w;
+  uv_timer_start(&w->timer, df_instruct_any_round, 0, 0);
+  d->busy = true;
+  df_bridge_set_cancel(task, df_device_op_detach, op);
+  return df_bridge_wait(L, task);
+}
+
+/* Reads one step of a combination (the table at idx) as the device file
+ * writes it; the strings stay owned by the table. */
+static void
+df_instruct_button(lua_State *L, int idx, struct df_wait_button *b, const char **keys,
+                   size_t maxkeys)
+{
+  memset(b, 0, sizeof(*b));
+  b->keys = keys;
+  if (lua_getfield(L, idx, "action") == LUA_TSTRING) b->action = lua_tostring(L, -1);
+  if (lua_getfield(L, idx, "until") == LUA_TSTRING) b->until = lua_tostring(L, -1);
+  if (lua_getfield(L, idx, "seconds") == LUA_TNUMBER) b->seconds = lua_tonumber(L, -1);
+  lua_pop(L, 3);
+  if (lua_getfield(L, idx, "keys") == LUA_TTABLE) {
+    lua_Integer nk = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= nk && b->nkeys < maxkeys; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) keys[b->nkeys++] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  if (b->action == NULL) b->action = "?";
+}
+
+#define DF_INSTRUCT_MAX_STEPS 16
+#define DF_INSTRUCT_MAX_KEYS 8
+
 static int
 df_lua_instruct(lua_State *L)
 {
@@ -297,11 +573,15 @@ df_lua_instruct(lua_State *L)
   const char *combo = luaL_checkstring(L, 2);
   unsigned timeout_s = df_wait_timeout(L, 3);
   const struct df_instruct_map *map = NULL;
-  const char *steps[16];
+  const char *steps[DF_INSTRUCT_MAX_STEPS];
+  struct df_wait_button buttons[DF_INSTRUCT_MAX_STEPS];
+  const char *keys[DF_INSTRUCT_MAX_STEPS][DF_INSTRUCT_MAX_KEYS];
   size_t nsteps = 0;
   int model, combo_t, steps_t;
-  char msg[700];
+  char msg[700], who[300];
   struct df_wait_info w;
+  /* a run that started without the phone: any phone that shows up */
+  bool unseen = d->dev == NULL && d->serial[0] == '\0';
 
   for (size_t i = 0; i < sizeof(df_instruct_modes) / sizeof(*df_instruct_modes); i++)
     if (strcmp(df_instruct_modes[i].combo, combo) == 0) map = &df_instruct_modes[i];
@@ -315,28 +595,43 @@ df_lua_instruct(lua_State *L)
     return df_bridge_push_error(
       L, DF_EUNSUPPORTED,
       lua_pushfstring(L, "the device file of %s (%s) has no button combination for %s",
-                      luaL_optstring(L, -1, "this phone"), d->serial, combo));
+                      luaL_optstring(L, -1, "this phone"), unseen ? "the phone" : d->serial,
+                      combo));
   }
   combo_t = lua_gettop(L);
   if (map->mode == DF_DEVICE_OFFLINE)
     return df_bridge_push_error(
       L, DF_EUNSUPPORTED,
       lua_pushfstring(L, "droidfix cannot talk to a phone in %s mode yet", combo));
+  if (unseen && (d->env.neps == 0 || d->env.loop == NULL))
+    return df_bridge_push_error(
+      L, DF_EUNSUPPORTED,
+      lua_pushfstring(L, "droidfix cannot wait for a phone it has not seen yet over USB (not "
+                         "built yet): put the phone into %s mode with its buttons first and run "
+                         "again, or give --connect HOST:PORT",
+                      combo));
   if (lua_getfield(L, combo_t, "steps") == LUA_TTABLE) {
     steps_t = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, steps_t);
-    for (lua_Integer i = 1; i <= n && nsteps < 16; i++) {
+    for (lua_Integer i = 1; i <= n && nsteps < DF_INSTRUCT_MAX_STEPS; i++) {
       if (lua_rawgeti(L, steps_t, i) != LUA_TTABLE) {
         lua_pop(L, 1);
         continue;
       }
+      df_instruct_button(L, lua_gettop(L), &buttons[nsteps], keys[nsteps],
+                         DF_INSTRUCT_MAX_KEYS);
       df_instruct_sentence(L, (int)i);
       steps[nsteps++] = lua_tostring(L, -1); /* stays on the stack */
     }
   }
-  snprintf(msg, sizeof(msg), "Put the phone %s into %s mode with its buttons (%zu step%s); "
-           "droidfix waits up to %u s for it",
-           d->serial, combo, nsteps, nsteps == 1 ? "" : "s", timeout_s);
+  if (unseen)
+    snprintf(who, sizeof(who), "the phone");
+  else
+    snprintf(who, sizeof(who), "the phone %s", d->serial);
+  snprintf(msg, sizeof(msg), "Put %s into %s mode with its buttons (%zu step%s); "
+           "droidfix waits up to %u s for it in %s mode",
+           who, combo, nsteps, nsteps == 1 ? "" : "s", timeout_s,
+           df_device_mode_name(map->mode));
   memset(&w, 0, sizeof(w));
   w.for_what = "instruct";
   w.serial = d->serial;
@@ -344,9 +639,12 @@ df_lua_instruct(lua_State *L)
   w.mode = df_device_mode_name(map->mode);
   w.steps = steps;
   w.nsteps = nsteps;
+  w.buttons = buttons;
+  w.nbuttons = nsteps;
   w.timeout_s = timeout_s;
   w.message = msg;
   df_device_emit_waiting(L, &w);
+  if (unseen) return df_instruct_any_start(L, d, map, timeout_s);
   return df_wait_start(L, d, "df.instruct", DF_DEVICE_MODE_BIT(map->mode),
                        df_device_mode_name(map->mode), timeout_s);
 }

@@ -34,6 +34,15 @@ struct df_question {
  * may be called before ask returns. */
 typedef void (*df_answer_fn)(void *answer_ctx, int answer);
 
+/* One step of a button combination, as the device file writes it. */
+struct df_wait_button {
+  const char *action;
+  const char *const *keys;
+  size_t nkeys;
+  const char *until; /* NULL when none */
+  double seconds;    /* 0 when none */
+};
+
 /* What a device call waits for (the "waiting" event): the phone coming
  * back after a reboot, or a person pressing buttons (instruct). */
 struct df_wait_info {
@@ -43,6 +52,12 @@ struct df_wait_info {
   const char *mode;           /* the device mode(s) waited for ("bootloader") */
   const char *const *steps;   /* instruct: the steps as sentences */
   size_t nsteps;
+  /* instruct: the same steps as the device file has them (action "hold",
+   * "release", "press", "plug_usb", "unplug_usb", "wait"; keys such as
+   * "volume_down"; until and seconds optional), for a GUI or a test;
+   * nbuttons == nsteps. NULL otherwise. */
+  const struct df_wait_button *buttons;
+  size_t nbuttons;
   unsigned timeout_s;
   const char *message;        /* one sentence for the user */
 };

@@ -637,6 +637,23 @@ df_runner_fix_stage(struct df_runner *r)
   df_runner_call(r, DF_RUNNER_FIX, "fix");
 }
 
+/* ctx.backup = the archive's path, so a step that erases user data can
+ * tell a backup was taken (nil with --no-backup). Protected: pushing a
+ * string may raise at the memory cap. */
+static int
+df_runner_set_ctx_backup(lua_State *L)
+{
+  struct df_runner *r = lua_touserdata(L, 1);
+  const char *message = lua_touserdata(L, 2); /* "PATH (N files, M bytes)" */
+  const char *end = NULL;
+
+  for (const char *p = strstr(message, " ("); p != NULL; p = strstr(p + 1, " (")) end = p;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+  lua_pushlstring(L, message, end != NULL ? (size_t)(end - message) : strlen(message));
+  lua_setfield(L, -2, "backup");
+  return 0;
+}
+
 static void
 df_runner_on_backup_done(void *ctx, int status, const char *message)
 {
@@ -651,8 +668,99 @@ df_runner_on_backup_done(void *ctx, int status, const char *message)
     return;
   }
   s->backed_up = true;
+  if (message != NULL && r->ctx_ref != LUA_NOREF) {
+    lua_pushcfunction(r->L, df_runner_set_ctx_backup);
+    lua_pushlightuserdata(r->L, r);
+    lua_pushlightuserdata(r->L, (void *)message);
+    if (lua_pcall(r->L, 2, 0, 0) != LUA_OK) lua_pop(r->L, 1);
+  }
   df_runner_emit(r, DF_RUN_EVENT_STEP_BACKED_UP, message);
   df_runner_fix_stage(r);
+}
+
+static void
+df_runner_on_no_backup_answer(void *ctx, int answer)
+{
+  struct df_runner *r = ctx;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->finished || r->phase != DF_RUNNER_BACKUP) return;
+  if (answer == 1) {
+    r->report.backup_skipped = true;
+    r->report.backup_unavailable = true;
+    df_runner_fix_stage(r);
+  } else if (answer == 0) {
+    df_runner_end_step(r, DF_STEP_DECLINED,
+                       strdup("declined: no backup could be taken; nothing was changed"));
+  } else {
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' needs a yes to go on without a backup "
+                                               "and got none (%s); nothing was changed",
+                                               s->id, df_strerror(answer)));
+  }
+}
+
+/* A backup was due and the phone does not answer over ADB (it does not
+ * boot, or it is in fastboot, which cannot read the phone's files): say
+ * so and what is at risk; go on only when the user says yes on a terminal.
+ * --yes does not answer this: going on without a backup is said with
+ * --no-backup (handled before). */
+static void
+df_runner_no_backup_possible(struct df_runner *r)
+{
+  struct df_step_report *s = df_runner_step(r);
+  struct df_question q;
+  char *text;
+  int rc;
+
+  text = df_runner_strdup_printf(
+    "no backup can be taken before step '%s' (%s): the phone %s, and a backup needs it "
+    "running Android or recovery with ADB; fastboot cannot read the phone's files. At risk: %s%s%s",
+    s->id, s->title,
+    r->device->dev == NULL ? "does not answer (it does not boot, or is restarting)"
+    : r->device->dev->fastboot != NULL ? "is in fastboot"
+                                       : "does not answer over ADB",
+    s->risk >= DF_RISK_FIRMWARE
+      ? "this step writes the phone's firmware, which can erase the apps, photos and files on "
+        "it, or leave them unreadable if it goes wrong"
+      : "this step can erase the apps, photos and files on the phone",
+    s->found_message != NULL ? "; the check says: " : "",
+    s->found_message != NULL ? s->found_message : "");
+  if (text == NULL) {
+    df_runner_end_step(r, DF_STEP_FAILED, strdup("out of memory"));
+    return;
+  }
+  r->phase = DF_RUNNER_BACKUP;
+  df_runner_emit(r, DF_RUN_EVENT_WAITING, text);
+  if (r->opts.yes || r->cbs.ask == NULL) {
+    char *why = df_runner_strdup_printf(
+      "%s. %s, so droidfix stops here; nothing was changed. To go on without a backup pass "
+      "--no-backup%s",
+      text,
+      r->opts.yes ? "--yes does not answer for a missing backup"
+                  : "Nobody can be asked (no terminal, or --json)",
+      r->opts.yes ? " as well" : " (or run from a terminal to be asked)");
+    free(text);
+    df_runner_end_step(r, DF_STEP_REFUSED, why);
+    return;
+  }
+  memset(&q, 0, sizeof(q));
+  q.kind = DF_QUESTION_CONFIRM;
+  q.text = text;
+  {
+    /* the event above said why and what is at risk */
+    char *ask = df_runner_strdup_printf("Go on with step '%s' without a backup?", s->id);
+    if (ask != NULL) q.text = ask;
+    rc = r->cbs.ask(r->ud, &q, df_runner_on_no_backup_answer, r);
+    free(ask);
+  }
+  free(text);
+  if (rc != 0 && !r->finished && r->phase == DF_RUNNER_BACKUP)
+    df_runner_end_step(r, DF_STEP_REFUSED,
+                       df_runner_strdup_printf("step '%s' needs a backup that cannot be taken "
+                                               "and the question could not be asked (%s): "
+                                               "pass --no-backup to go on without one",
+                                               s->id, df_strerror(rc)));
 }
 
 static void
@@ -670,6 +778,10 @@ df_runner_backup_stage(struct df_runner *r)
     r->report.backup_skipped = true;
     df_runner_emit(r, DF_RUN_EVENT_WAITING, "no backup taken (--no-backup)");
     df_runner_fix_stage(r);
+    return;
+  }
+  if (r->device != NULL && (r->device->dev == NULL || r->device->dev->adb == NULL)) {
+    df_runner_no_backup_possible(r);
     return;
   }
   if (r->cbs.backup == NULL) {

@@ -4,7 +4,10 @@
  * nothing more; else a confirmation for a step above app-data risk (--yes
  * answers it; no terminal and no --yes refuses the step, never hangs), a
  * backup before a step that can lose user data (unless --no-backup, which
- * the report says), fix, and verify (truthy: fixed; without a verify
+ * the report says; when the phone does not answer over ADB no backup can be
+ * taken: the runner says so and what is at risk, and goes on only with
+ * --no-backup or the user's yes on a terminal, never on --yes alone), fix,
+ * and verify (truthy: fixed; without a verify
  * function, check runs again and must find nothing). The report says per
  * step what was checked, found, changed and verified; the run's status is
  * healthy (0), not fixed (1) or could not proceed (2). Events (for --json)
@@ -65,6 +68,9 @@ struct df_run_report {
   char *message; /* one sentence on the run's status */
   bool dry_run;
   bool backup_skipped; /* --no-backup was given and a backup was due */
+  /* a backup was due and none could be taken (the phone did not answer
+   * over ADB: it does not boot, or is in fastboot); the user went on */
+  bool backup_unavailable;
   size_t nsteps;
   struct df_step_report *steps;
 };

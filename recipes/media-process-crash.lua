@@ -51,18 +51,6 @@ local function crashes(ctx)
   return out
 end
 
-local function names(list)
-  local seen, out = {}, {}
-  for _, c in ipairs(list) do
-    local n = c.package or c.process or "?"
-    if not seen[n] then
-      seen[n] = true
-      out[#out + 1] = n
-    end
-  end
-  return table.concat(out, ", ")
-end
-
 -- "P crashed N times since boot (package: cause); Q crashed ..." by process.
 local function crash_summary(list)
   local order, by = {}, {}
@@ -116,6 +104,45 @@ local function data_of(ctx, pkg)
   return s and s.data or 0
 end
 
+local function ago(days)
+  if days == 0 then return "today" end
+  return string.format("%d day%s ago", days, days == 1 and "" or "s")
+end
+
+-- Into safe mode: on a rooted phone persist.sys.safemode=1 and a reboot
+-- (the framework reads and clears it: WindowManagerService.detectSafeMode);
+-- else the person uses the model's button combination (df.instruct), and
+-- droidfix waits until Android reports ro.sys.safemode=1.
+local function enter_safe_mode(ctx)
+  local dev = ctx.device
+  if phone.rooted(dev, ctx) then
+    phone.sh(dev, "su -c 'setprop persist.sys.safemode 1'")
+    df.step("rebooting into safe mode")
+    phone.reboot(dev)
+  else
+    local ok, msg = df.instruct(dev, "safe-mode", { timeout = 600 })
+    if not ok then error("safe mode: " .. tostring(msg), 0) end
+    -- The phone may still be on its way down: wait for the boot that
+    -- reports safe mode.
+    local deadline = df.host_time() + 600
+    while true do
+      local up, v = pcall(function()
+        phone.wait_booted(dev, 120)
+        return phone.prop(dev, "ro.sys.safemode")
+      end)
+      if up and v == "1" then break end
+      if df.host_time() > deadline then
+        error("the phone did not start in safe mode within 600 s (ro.sys.safemode is not 1): "
+          .. "hold Volume Down while it boots until 'Safe mode' shows", 0)
+      end
+      df.sleep(1000)
+    end
+  end
+  if phone.prop(dev, "ro.sys.safemode") ~= "1" then
+    error("the phone did not start in safe mode (ro.sys.safemode is not 1)", 0)
+  end
+end
+
 return {
   id = "media-process-crash",
   title = "\"android.process.media has stopped\"",
@@ -124,7 +151,8 @@ return {
     .. "reports app and system versions (droidfix cannot download updates), then: Google Services Framework "
     .. "and Play Store stopped and their caches cleared; the Download Manager's data; the media storage data; "
     .. "sync off and on; app preferences reset as far as shell commands reach; safe mode to tell a third-party "
-    .. "app from a system fault; a factory reset only as the last step, after a verified backup.",
+    .. "app from a system fault, then the recently installed apps disabled one at a time until the crash stops; "
+    .. "a factory reset only as the last step, confirmed, after a verified backup (else: the manufacturer's support).",
   risk = "user-data",
   applies_to = { modes = { "system", "safe-mode" } },
   params = {
@@ -321,39 +349,61 @@ return {
         local dev = ctx.device
         local recent = phone.recent_apps(dev, ctx.params.recent_days)
         local suspects = {}
-        for _, a in ipairs(recent) do suspects[#suspects + 1] = string.format("%s (%d days ago)", a.name, a.days) end
+        for _, a in ipairs(recent) do suspects[#suspects + 1] = string.format("%s (%s)", a.name, ago(a.days)) end
         ctx.scratch.suspects = suspects
         if #suspects > 0 then
-          df.say("Installed recently (suspects): %s", table.concat(suspects, ", "))
+          df.say("Installed in the last %d days (suspects): %s", ctx.params.recent_days, table.concat(suspects, ", "))
         end
-        if phone.rooted(dev, ctx) then
-          phone.sh(dev, "su -c 'setprop persist.sys.safemode 1'")
-          phone.reboot(dev)
-        else
-          local ok, msg = df.instruct(dev, "safe-mode", { timeout = 600 })
-          if not ok then error("safe mode: " .. tostring(msg), 0) end
-          phone.wait_booted(dev)
-        end
-        if phone.prop(dev, "ro.sys.safemode") ~= "1" then
-          error("the phone did not start in safe mode (ro.sys.safemode is not 1)", 0)
-        end
+        enter_safe_mode(ctx)
         local list = crashes(ctx)
         ctx.scratch.safe_crash = #list > 0
-        phone.reboot(dev) -- back to normal mode
-        if #list == 0 then
-          return "no crash in safe mode: a third-party app causes it"
-            .. (#suspects > 0 and ("; uninstall these one at a time, rebooting after each: " .. table.concat(suspects, ", ")) or "")
+        df.step("rebooting out of safe mode")
+        phone.reboot(dev)
+        if #list > 0 then
+          return "it crashes in safe mode too (" .. crash_summary(list) .. "): the system itself is at fault; "
+            .. "no app is to blame (see the next step)"
         end
-        return "it crashes in safe mode too: the system itself is at fault (" .. names(list) .. ")"
+        -- A third-party app: disable the suspects one at a time, newest
+        -- first (pm disable-user keeps the app and its data; it is undone
+        -- with pm default-state), rebooting after each, until the crash
+        -- stops; the innocent ones go back as they were.
+        local tried = {}
+        for _, a in ipairs(recent) do
+          if not df.confirm(string.format("Disable %s (installed %s) to see whether it causes the crash? "
+              .. "Its data stays; droidfix turns it back on if it is not the cause.", a.name, ago(a.days))) then
+            break
+          end
+          local before = phone.package(dev, a.name)
+          phone.sh(dev, "pm disable-user --user 0 " .. a.name)
+          df.step("rebooting with " .. a.name .. " disabled")
+          phone.reboot(dev)
+          if #crashes(ctx) == 0 then
+            ctx.scratch.culprit = a
+            return string.format("no crash in safe mode; with %s (installed %s) disabled the crash is gone: "
+              .. "it is the cause. It stays disabled with its data; uninstall it, or update it and turn it on "
+              .. "again in Settings > Apps%s", a.name, ago(a.days),
+              #tried > 0 and ("; not the cause, turned back on: " .. table.concat(tried, ", ")) or "")
+          end
+          phone.sh(dev, (before and before.enabled == 1 and "pm enable " or "pm default-state ") .. a.name)
+          tried[#tried + 1] = a.name
+        end
+        ctx.scratch.reboot_pending = true
+        return "no crash in safe mode: a third-party app causes it"
+          .. (#suspects > 0 and ("; disabling the recent ones (" .. table.concat(suspects, ", ") .. ") did not stop it") or "")
       end,
       verify = function(ctx)
-        -- Only the person can choose which app to remove; the system fault
-        -- goes on to the last step.
-        if ctx.scratch.safe_crash == false then
-          return false, "a third-party app causes the crash: remove the suspects one at a time"
-            .. (#ctx.scratch.suspects > 0 and (" (" .. table.concat(ctx.scratch.suspects, ", ") .. ")") or "")
+        if ctx.scratch.culprit then
+          local list = crashes(ctx)
+          if #list > 0 then return false, crash_summary(list) .. " with " .. ctx.scratch.culprit.name .. " disabled" end
+          return true
         end
-        return false, "the crash comes from the system: see the next step"
+        if ctx.scratch.safe_crash == false then
+          return false, "a third-party app causes the crash: uninstall apps one at a time, newest first, "
+            .. "rebooting after each"
+        end
+        -- The step did what it says: it told the system from an app. The
+        -- next step (factory reset) is the fix for a system fault.
+        return true
       end,
     },
     {
@@ -364,29 +414,48 @@ return {
         if ctx.scratch.safe_crash == false then return false end -- an app to remove, not a reset
         local list = crashes(ctx)
         if #list == 0 then return false end
-        return true, crash_summary(list) .. " even in safe mode; the remaining fixes are a reflash (recipe system-reflash) "
-          .. "or a factory reset; if you would rather not, contact the manufacturer's support"
+        return true, crash_summary(list) .. " even in safe mode; what is left is a reflash (recipe system-reflash) "
+          .. "or a factory reset, which erases the apps, accounts and files on the phone; "
+          .. "if you would rather not, contact the manufacturer's support"
       end,
       fix = function(ctx)
         local dev = ctx.device
-        -- The runner took a verified backup before this step (risk
-        -- user-data); with --no-backup there is none and its report says so.
-        if not df.confirm("Erase ALL data on the phone with a factory reset?") then
-          ctx.scratch.reset_declined = true
-          return "not reset: contact the manufacturer's support"
+        -- The runner backs up the phone before a user-data step and gives
+        -- the archive as ctx.backup (nil with --no-backup): no reset
+        -- without one that reads back against its manifest.
+        if ctx.backup == nil then
+          ctx.scratch.reset_declined = "no backup was taken (--no-backup), so droidfix does not erase the phone; "
+            .. "back it up, or contact the manufacturer's support"
+          return "not reset: " .. ctx.scratch.reset_declined
         end
-        -- Production phones give the shell no way to wipe: the reset is
-        -- made in recovery by the person.
-        local ok, msg = dev:reboot("recovery")
+        local ok, msg = df.backup.verify(ctx.backup)
+        if not ok then
+          ctx.scratch.reset_declined = "the backup " .. ctx.backup .. " does not read back (" .. tostring(msg)
+            .. "), so droidfix does not erase the phone; contact the manufacturer's support"
+          return "not reset: " .. ctx.scratch.reset_declined
+        end
+        if not df.confirm("Erase ALL data on the phone with a factory reset? The backup " .. ctx.backup
+            .. " holds /sdcard, the list of apps and the settings (not the apps' own data: sign in to "
+            .. "WhatsApp and other apps to restore their backups)") then
+          ctx.scratch.reset_declined = "you chose not to reset: contact the manufacturer's support"
+          return "not reset: " .. ctx.scratch.reset_declined
+        end
+        ctx.scratch.reset_backup = ctx.backup
+        -- Production phones give the shell no way to wipe: the person
+        -- makes the reset in recovery.
+        ok, msg = dev:reboot("recovery")
         if not ok then error("reboot to recovery: " .. tostring(msg), 0) end
         ok, msg = dev:wait_for("recovery", { timeout = 180 })
         if not ok then error("recovery: " .. tostring(msg), 0) end
-        df.say("On the phone, in recovery: choose 'Wipe data' / 'Factory reset', confirm, then 'Reboot system now'.")
+        df.say("On the phone, in recovery: choose 'Wipe data' (or 'Factory reset'), confirm, then "
+          .. "'Reboot system now'. After the reset, set the phone up, turn on USB debugging again "
+          .. "(Settings > Developer options) and allow this computer.")
         phone.wait_booted(dev, 1800)
-        return "factory reset made in recovery"
+        return "factory reset made in recovery; restore the backup with: droidfix run recipes/restore.lua --param archive="
+          .. ctx.backup
       end,
       verify = function(ctx)
-        if ctx.scratch.reset_declined then return false, "not reset: contact the manufacturer's support" end
+        if ctx.scratch.reset_declined then return false, "not reset: " .. ctx.scratch.reset_declined end
         local list = crashes(ctx)
         if #list > 0 then return false, crash_summary(list) .. " after the reset: contact the manufacturer's support" end
         return true

@@ -31,7 +31,12 @@ local function symptoms(ctx, no_reboot)
     elseif e.tag == "Finsky" and e.msg:find("[Ii]nsufficient storage") then
       s.storage = true
       s.waiting_apps = s.waiting_apps or {}
-      s.waiting_apps[#s.waiting_apps + 1] = e.msg:match("download (%S+)")
+      local app = e.msg:match("download ([%w%._]+)")
+      s.waiting_apps[#s.waiting_apps + 1] = app
+      local need = tonumber(e.msg:match("(%d+) bytes needed"))
+      if app and need and (s.large == nil or need > s.large.bytes) then s.large = { app = app, bytes = need } end
+    elseif e.tag == "Finsky" and (e.msg:find("BadAuthentication") or e.msg:find("token refresh failed")) then
+      s.auth = true
     elseif e.tag == "Finsky" and (e.msg:find("SSL") or e.msg:find("not yet valid")) then
       s.clock = true
     elseif e.tag == "Finsky" and e.msg:find("DownloadManager") and e.msg:find("disabled") then
@@ -69,6 +74,10 @@ local function still_blocked(ctx)
   if phone.data_space(dev).avail < ctx.params.min_free_mb * MiB then return "/data is still nearly full" end
   local _, disabled = phone.packages(dev, "-d")
   if disabled[DOWNLOADS] then return "the Download Manager is still disabled" end
+  local large = ctx.scratch.large
+  if large and phone.data_space(dev).avail < large.bytes then
+    return large.app .. " needs " .. parse.human(large.bytes) .. " and there is less free"
+  end
   return nil
 end
 
@@ -128,6 +137,43 @@ return {
         for _, p in ipairs(parse.largest(ds, "data", 3)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
         return false, string.format("still only %s free after trimming caches; the largest app data: %s (free space by hand)",
           parse.human(d.avail), table.concat(big, ", "))
+      end,
+    },
+    {
+      id = "large-download",
+      title = "A download larger than the free space",
+      risk = "app-data",
+      check = function(ctx)
+        local s = symptoms(ctx, true)
+        if not s.large then return false end
+        local d = phone.data_space(ctx.device)
+        if d.avail >= s.large.bytes then return false end
+        ctx.scratch.large = s.large
+        return true, string.format("the Play Store waits to download %s, which needs %s; only %s free on /data",
+          s.large.app, parse.human(s.large.bytes), parse.human(d.avail))
+      end,
+      fix = function(ctx)
+        local large = ctx.scratch.large
+        -- Caches only (pm trim-caches), up to the size the download needs
+        -- and 512 MB more.
+        local want = (large.bytes + 512 * MiB + MiB - 1) // MiB
+        local _, exit, err = phone.sh(ctx.device, string.format("pm trim-caches %dM", want))
+        if exit ~= 0 and exit ~= nil then error("pm trim-caches: " .. err, 0) end
+        ctx.scratch.reboot_pending = true
+        return string.format("pm trim-caches %dM: now %s free", want, parse.human(phone.data_space(ctx.device).avail))
+      end,
+      verify = function(ctx)
+        local large = ctx.scratch.large
+        local d = phone.data_space(ctx.device)
+        if d.avail >= large.bytes then return true end
+        local big = {}
+        for _, p in ipairs(parse.largest(phone.diskstats(ctx.device), "data", 3)) do
+          big[#big + 1] = p.name .. " " .. parse.human(p.bytes)
+        end
+        return false, string.format("still only %s free after trimming caches, and %s needs %s: free space by hand "
+          .. "(photos and videos, or apps: the largest app data are %s), or download smaller apps first: "
+          .. "a very large download waits until there is room", parse.human(d.avail), large.app,
+          parse.human(large.bytes), table.concat(big, ", "))
       end,
     },
     {
@@ -370,15 +416,41 @@ return {
           .. (blocked and ("; " .. blocked .. " (see the steps above)") or "")
       end,
       fix = function(ctx)
-        -- What is left is for the person: another Google account, a
-        -- weaker download (smaller apps first), or a reflash.
-        df.say("Try another Google account (Settings > Accounts > Add account), and start with a small app. "
-          .. "If nothing downloads, the system itself may need a repair (recipe system-reflash).")
-        return "suggested another account"
+        -- What is left is for the person: another Google account (or the
+        -- same one signed in again when its sign-in fails), a smaller
+        -- download first, or a reflash. droidfix reboots and looks again.
+        local s = symptoms(ctx, true)
+        local blocked = still_blocked(ctx)
+        if blocked then
+          -- Another account would not help: what blocks every download is
+          -- still there (the step above that found it says what to do).
+          ctx.scratch.blocked = blocked
+          return "no account change asked for: " .. blocked
+        end
+        if s.auth then
+          df.say("The Play Store cannot sign in with the Google account on the phone (BadAuthentication). "
+            .. "On the phone: Settings > Accounts > Google > Remove account, then Add account and sign in "
+            .. "again; or add another Google account and switch to it in the Play Store.")
+        else
+          df.say("Try another Google account (Settings > Accounts > Add account, then pick it in the Play "
+            .. "Store), and start with a small app.")
+        end
+        local yes = df.confirm("Have you signed in again or added another Google account on the phone?")
+        ctx.scratch.reboot_pending = true
+        ctx.scratch.auth = s.auth
+        return (s.auth and "the account's sign-in fails: " or "")
+          .. "asked for another Google account or a new sign-in (answer: " .. (yes and "done" or "not done") .. ")"
       end,
       verify = function(ctx)
         local s = symptoms(ctx)
-        if s.any then return false, "downloads still wait: " .. first_lines(s, 2) end
+        if s.any and ctx.scratch.blocked then
+          return false, "downloads still wait: " .. ctx.scratch.blocked .. " (see the steps above)"
+        end
+        if s.any then
+          return false, "downloads still wait: " .. first_lines(s, 2) .. (ctx.scratch.auth
+            and "; the Google account's sign-in still fails: sign in with another Google account" or "")
+            .. ". If no account downloads, the system may need a repair (recipe system-reflash)"
+        end
         return true
       end,
     },

@@ -10,6 +10,9 @@
 -- phone) and the anti-rollback version (images/anti_version.txt against
 -- the phone's `getvar anti`: flashing older firmware than the phone's
 -- counter can brick a Xiaomi phone, so there is no way around it).
+-- A phone that does not boot answers nowhere: `droidfix run --model ID`
+-- starts without it (dev.mode "offline"), and df.instruct shows the model's
+-- fastboot buttons and waits for the phone (param wait_s).
 -- See docs/system-reflash.md.
 
 local VARIANTS = {
@@ -71,6 +74,16 @@ local function phone_codename(ctx)
     return ctx.params.codename, "--param codename"
   end
   return nil
+end
+
+-- A run started without the phone (it does not boot; droidfix run --model):
+-- the codenames of the model the user named, or nil.
+local function model_codenames(ctx)
+  local dev = ctx.device
+  if ADB_MODES[dev.mode] or FASTBOOT_MODES[dev.mode] then return nil end
+  local m = df.model(dev)
+  if not m or m.fallback or not m.codenames or #m.codenames == 0 then return nil end
+  return m.codenames, m.id
 end
 
 -- Checks the package and turns the script into a plan. Raises (nothing
@@ -274,6 +287,9 @@ return {
                  help = "the phone's codename when it cannot be asked (it does not boot)" },
     backup_to = { type = "path",
                   help = "where the backup before a wiping flash goes (default: the run's folder)" },
+    wait_s = { type = "number", default = 300,
+               help = "how long to wait (seconds) for a phone that does not boot to show up in " ..
+                      "fastboot once its button combination is shown" },
   },
   steps = {
     {
@@ -287,6 +303,16 @@ return {
         if codename and not contains(pkg.info.codenames, codename) then
           fail("this package is for %s, the phone is %s (%s): refusing it; nothing was changed.",
                table.concat(pkg.info.codenames, "/"), codename, source)
+        end
+        local model_names, model_id = model_codenames(ctx)
+        if not codename and model_names then
+          local any = false
+          for _, c in ipairs(model_names) do any = any or contains(pkg.info.codenames, c) end
+          if not any then
+            fail("this package is for %s, and %s (--model) is %s: refusing it; nothing was " ..
+                 "changed.", table.concat(pkg.info.codenames, "/"), model_id,
+                 table.concat(model_names, "/"))
+          end
         end
         if FASTBOOT_MODES[ctx.device.mode] then check_phone_in_bootloader(ctx, pkg) end
         local flashes = 0
@@ -335,8 +361,10 @@ return {
             ok, rmsg = dev:wait_for("bootloader", { timeout = 120 })
             if not ok then fail("the phone did not come back in the bootloader: %s", rmsg) end
           else
-            local ok, imsg = df.instruct(dev, "fastboot", { timeout = 300 })
-            if not ok then fail("the phone did not show up in fastboot: %s", imsg) end
+            -- the phone does not boot (or the run started without it): the
+            -- person brings it into fastboot with the model's buttons
+            local ok, imsg = df.instruct(dev, "fastboot", { timeout = ctx.params.wait_s })
+            if not ok then fail("%s; nothing was flashed.", imsg) end
           end
         end
         check_phone_in_bootloader(ctx, pkg)

@@ -126,7 +126,7 @@ function Device:reboot(target) end
 ---@param opts? df.WaitOptions
 ---@return true|nil ok
 ---@return string? message
----@return string? code "ETIMEDOUT"; "EUNSUPPORTED" for a USB phone (not built yet)
+---@return string? code "ETIMEDOUT"; "EUNSUPPORTED" when neither --connect endpoints nor USB are available
 function Device:wait_for(modes, opts) end
 
 ---A fastboot variable (bootloader, fastbootd).
@@ -225,7 +225,16 @@ function df.model(dev) end
 ---(numbered steps), then waits for the phone to show up in the matching
 ---mode: "fastboot" -> bootloader, "recovery" -> recovery, "safe-mode" ->
 ---system. Emits the event
----`{"event":"waiting","for":"instruct","combo":...,"mode":...,"steps":[...],"timeout":N}`.
+---`{"event":"waiting","for":"instruct","combo":...,"mode":...,"steps":[...],"buttons":[...],"timeout":N}`;
+---each entry of buttons is one step as the device file writes it
+---(action, keys, until), for a UI that draws the buttons.
+---
+---In a run started with no phone answering (`droidfix run --model ID`,
+---mode "bootloop"), dev is nil and the model comes from --model: droidfix
+---waits at the --connect endpoints for exactly one phone in the wanted
+---mode, checks it against the model's device file, and from then on
+---follows it by serial. Over USB that first wait is not built yet (the
+---call then returns a message saying so).
 ---
 ---```lua
 ---local ok, err, code = df.instruct(ctx.device, "fastboot")
@@ -236,7 +245,7 @@ function df.model(dev) end
 ---@param opts? df.InstructOptions
 ---@return true|nil ok
 ---@return string? message
----@return string? code "EUNSUPPORTED" when the model has no such combination; "ETIMEDOUT"
+---@return string? code "EUNSUPPORTED" when the model has no such combination (or, offline, over USB); "ETIMEDOUT"; "EBUSY" when two phones show up in the mode at once; "EPERM" when the phone that shows up is not the --model
 function df.instruct(dev, mode, opts) end
 
 ---The computer's clock, in seconds since the epoch (for clock-skew checks

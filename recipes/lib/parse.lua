@@ -138,6 +138,11 @@ end
 
 ---`dumpsys diskstats` -> { free=, total= (bytes), free_pct=, packages =
 ---{ [name] = { app=, data=, cache= } } } or nil when it has no Data-Free line.
+---Units (DiskStatsService): "Data-Free: NK / NK total" is KiB (statfs of
+---/data, live); the per-package lists are bytes, from the file
+---DiskStatsLoggingService writes about once a day while the phone charges
+---(so they can be old). `data` is StorageStats.getDataBytes(), which
+---includes the cache; `cache` is getCacheBytes().
 function M.diskstats(text)
   local r = { packages = {} }
   local names, apps, datas, caches

@@ -15,6 +15,12 @@ check "it says the data is unchanged" grep -q "Repaired: no fault left" "$WORK/r
 # The report: the steps the recipe fixed are named in droidfix's output.
 check "the report names the storage step" grep -qi "storage\|space on /data" "$WORK/run.out"
 check "the report names the clock step" grep -qi "clock\|date and time" "$WORK/run.out"
+# The sizes it prints are the sim's (tests/sim/phone_default.lua: /data of
+# 226 GiB; faults/play-store-stuck.lua: 300 MiB left free, Spotify's cache
+# 9 GiB; pm trim-caches 4096M stops once 4 GiB are free).
+check "it prints /data's real free space and size" grep -q "only 300 MB free on /data (of 226 GB)" "$WORK/run.out"
+check "it prints Spotify's real cache size" grep -q "largest caches: com.spotify.music 9.0 GB" "$WORK/run.out"
+check "it prints the free space trimming left" grep -q "pm trim-caches 4096M: now 4.0 GB free" "$WORK/run.out"
 # Its simulator is stopped and its temporary folder removed.
 DEMO_DIR=$(grep -o '/tmp/droidfix-run\.[A-Za-z0-9]*' "$WORK/run.out" | head -1)
 if [ -n "$DEMO_DIR" ]; then ok "it names its state folder"; else bad "it names its state folder"; fi

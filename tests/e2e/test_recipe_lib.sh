@@ -84,22 +84,42 @@ check("df other mount", parse.df("Filesystem 1K-blocks Used Available Use% Mount
 check("setting value", parse.setting("0\n") == "0")
 check("setting null", parse.setting("null\n") == nil)
 
--- diskstats
+-- diskstats, as DiskStatsService prints it: Data-Free in KiB, the cached
+-- per-package lists in bytes (App Data Sizes include the cache).
 local ds = parse.diskstats([[
 Latency: 0ms [512B Data Write]
 Data-Free: 307200K / 236978176K total = 0% free
+File-based Encryption: true
+App Size: 125829120
+App Data Size: 12347245174
+App Cache Size: 9930014720
+Photos Size: 0
+Videos Size: 0
+Audio Size: 0
+Downloads Size: 0
 System Size: 44023414784
+Other Size: 0
 Package Names: ["com.android.vending","com.spotify.music","com.whatsapp"]
 App Sizes: [0,41943040,41943040]
-App Data Sizes: [100663462,83890176,1258422430]
-Cache Sizes: [251658343,193431600465,157286400]
+App Data Sizes: [352321805,9747562496,1415708830]
+Cache Sizes: [251658343,9663676416,157286400]
 ]])
-check("diskstats free", ds and ds.free == 307200 * 1024)
-check("diskstats cache", ds and ds.packages["com.spotify.music"].cache == 193431600465)
-check("diskstats data", ds and ds.packages["com.whatsapp"].data == 1258422430)
+check("diskstats free (KiB -> bytes)", ds and ds.free == 307200 * 1024, ds and ds.free)
+check("diskstats total (KiB -> bytes)", ds and ds.total == 236978176 * 1024)
+check("diskstats free as people read it", ds and parse.human(ds.free) == "300 MB" and parse.human(ds.total) == "226 GB",
+  ds and (parse.human(ds.free) .. " / " .. parse.human(ds.total)))
+check("diskstats cache (bytes)", ds and ds.packages["com.spotify.music"].cache == 9 * 1024 * 1024 * 1024)
+check("diskstats cache as people read it", ds and parse.human(ds.packages["com.spotify.music"].cache) == "9.0 GB")
+check("diskstats data (bytes, cache included)", ds and ds.packages["com.whatsapp"].data == 1415708830
+  and ds.packages["com.whatsapp"].data >= ds.packages["com.whatsapp"].cache)
+check("diskstats app size", ds and ds.packages["com.spotify.music"].app == 41943040)
 local big = parse.largest(ds, "cache", 2)
 check("largest caches", #big == 2 and big[1].name == "com.spotify.music" and big[2].name == "com.android.vending")
 check("diskstats garbage", parse.diskstats("Can't find service: diskstats\n") == nil)
+check("diskstats without the cached lists", (function()
+  local d = parse.diskstats("Data-Free: 1024K / 2048K total = 50% free\n")
+  return d and d.free == 1024 * 1024 and next(d.packages) == nil
+end)())
 
 -- accounts
 local acc = parse.accounts("User UserInfo{0:Owner:c13}:\n  Accounts: 2\n    Account {name=a@gmail.com, type=com.google}\n    Account {name=612, type=com.xiaomi}\n")

@@ -47,6 +47,46 @@ if start dry --fault media-process-crash; then
   sim_stop "$SIM_PID"
 fi
 
+# A system fault (it crashes in safe mode too) on a rooted phone, run on a
+# terminal (a pty): every question answered yes but the factory reset's
+# "Erase ALL data": no reset, the manufacturer's support, data unchanged.
+if start decline --rooted --fault media-process-crash:system; then
+  python3 - "$DROIDFIX" "$DF_SOURCE_DIR/recipes/media-process-crash.lua" "$SIM_ADB" >"$WORK/decline.out" 2>&1 <<'PY'
+import os, pty, sys, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "run", sys.argv[2], "--connect", sys.argv[3]])
+out, seen = b"", 0
+while True:
+    r, _, _ = select.select([fd], [], [], 120)
+    if not r:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    sys.stdout.write(data.decode("utf-8", "replace"))
+    sys.stdout.flush()
+    if out.rstrip().endswith(b"[y/N]") and len(out) > seen:
+        seen = len(out)
+        last = out.splitlines()[-1]
+        os.write(fd, b"n\n" if b"Erase ALL data" in last else b"y\n")
+_, status = os.waitpid(pid, 0)
+print("\nEXIT %d" % os.waitstatus_to_exitcode(status))
+PY
+  expect decline "asked to erase, answered no" "$(grep -c 'Erase ALL data.*\[y/N\]' "$WORK/decline.out")" 1
+  expect decline "exit code (not fixed)" "$(sed -n 's/^EXIT //p' "$WORK/decline.out")" 1
+  check "decline: the report says to contact the manufacturer's support" \
+    grep -q "not reset: you chose not to reset: contact the manufacturer's support" "$WORK/decline.out"
+  expect decline "fault still there" "$(sim_status "$WORK/decline" faults)" media-process-crash
+  expect decline "user data unchanged" "$(sim_status "$WORK/decline" user_data_sha256)" "$BEFORE_SHA"
+  expect decline "phone in system mode" "$(sim_status "$WORK/decline" mode)" system
+  sim_stop "$SIM_PID"
+fi
+
 # A healthy phone: nothing found, exit 0.
 if start healthy; then
   run_recipe healthy media-process-crash --yes

@@ -6,11 +6,54 @@
 source "$(dirname "$0")/../lib/harness.sh"
 source "$(dirname "$0")/../lib/recipe_harness.sh"
 
+# sim_sizes DIR: from the sim's own state file (not through the phone's
+# shell), free space on /data, its size, and the three largest app caches
+# ("name size, ..."), each as recipes/lib/parse.lua's human() prints bytes.
+# Free space: what the phone's /data holds minus what the sim counts on it
+# (the OS and media, app data and caches, files under /data and /sdcard).
+sim_sizes() {
+  local files
+  files=$(du -sb --apparent-size "$1/fs/data" "$1/fs/storage/emulated/0" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+  (cd "$DF_SOURCE_DIR" && lua5.4 - "$1/state.lua" "$files" <<'LUA'
+package.path = "recipes/lib/?.lua;" .. package.path
+local parse = require("parse")
+local st = dofile(arg[1])
+local used = st.storage_other + tonumber(arg[2])
+local caches = {}
+for _, p in ipairs(st.packages) do
+  used = used + p.data_bytes + p.cache_bytes
+  if p.cache_bytes > 0 then caches[#caches + 1] = p end
+end
+table.sort(caches, function(a, b) return a.cache_bytes > b.cache_bytes end)
+print(parse.human(st.storage_total - used))
+print(parse.human(st.storage_total))
+local big = {}
+for i = 1, math.min(3, #caches) do big[i] = caches[i].name .. " " .. parse.human(caches[i].cache_bytes) end
+print(table.concat(big, ", "))
+LUA
+  )
+}
+
 # The default mix: a stale queue in the Play Store's cache, the clock 400
 # days behind with automatic time off, /data nearly full.
 if start def --fault play-store-stuck; then
   expect def "fault installed" "$BEFORE_FAULTS" "play-store-stuck"
+  # What the sim holds (its state file), as people read it: /data's size,
+  # the largest caches. The report must say the same numbers.
+  WANT_SIZES=$(sim_sizes "$WORK/def")
   run_recipe def play-store-stuck --yes
+  FOUND=$(jq -r 'select(.event == "finished") | .report.steps[] | select(.id == "storage") | .found_message // ""' \
+    "$WORK/def.json")
+  expect def "storage: /data's size and free space are the sim's" \
+    "$(grep -o 'only [0-9.]* [KMGT]*B free on /data (of [0-9.]* [KMGT]*B)' <<<"$FOUND" | head -1)" \
+    "only $(sed -n 1p <<<"$WANT_SIZES") free on /data (of $(sed -n 2p <<<"$WANT_SIZES"))"
+  expect def "storage: the largest caches are the sim's" \
+    "$(grep -o 'largest caches: [^;"]*' <<<"$FOUND" | head -1)" "largest caches: $(sed -n 3p <<<"$WANT_SIZES")"
+  # pm trim-caches 4096M frees caches until 4 GiB are free (installd
+  # freeCache stops there): the report says what the phone then has.
+  expect def "storage: free space after trimming" \
+    "$(report_text def | grep -o 'pm trim-caches 4096M: now [0-9.]* [KMGT]*B free' | head -1)" \
+    "pm trim-caches 4096M: now 4.0 GB free"
   repaired def storage fixed clock fixed play-store-cache fixed connectivity nothing-found \
     download-manager nothing-found play-store-data nothing-found downloads-proceed nothing-found
   sim_stop "$SIM_PID"
@@ -32,7 +75,7 @@ if start healthy; then
   expect healthy "exit code" "$RUN_RC" 0
   untouched healthy
   expect healthy "every step found nothing" "$(outcomes healthy | awk '$2 != "nothing-found"' | wc -l)" 0
-  expect healthy "report lists the steps" "$(outcomes healthy | wc -l)" 10
+  expect healthy "report lists the steps" "$(outcomes healthy | wc -l)" 11
   sim_stop "$SIM_PID"
 fi
 

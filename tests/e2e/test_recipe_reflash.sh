@@ -186,9 +186,9 @@ check "setup: the phone bootloops" test "$(status | json_get 'd["mode"]')" = boo
 USER_DATA=$(user_data)
 
 # ---- the repair: the phone put into fastboot by hand, flashed from the
-# .tgz, boots. (droidfix run cannot yet start on a phone that answers on
-# neither adb nor fastboot, so it cannot guide this press itself: the
-# person follows the model's combination, Volume Down + Power, first.)
+# .tgz, boots. (Here the person puts the phone in fastboot first; a run
+# that starts with no phone answering and guides the press itself is
+# tests/e2e/test_recipe_bootloop.sh.)
 "$SIM" press --state-dir "$WORK/phone" fastboot
 wait_until 20 bash -c "'$SIM' status --state-dir '$WORK/phone' | grep -q '\"mode\": *\"bootloader\"'"
 run_recipe good --yes --no-backup --param "firmware=$GOOD" --param "sha256=$(sha "$GOOD")"

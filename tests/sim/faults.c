@@ -10,11 +10,15 @@
  *              { clock_offset = SECONDS }
  *              { package = P, enabled = N | version_code = N, version_name = S | cache_bytes = N }
  *              { fill_cache_of = P, leave_free = BYTES }
+ *              { fill_other_leave_free = BYTES }  (media not modeled file by file)
+ *              { install = P, version_name = S, version_code = N, installed_days_ago = N,
+ *                data_bytes = N, cache_bytes = N }  (a third-party app)
  *              { corrupt_partition = "boot" }   (every slot)
  * Conditions (a list: all must hold):
  *              { file_contains = PATH, text = S }   { file_exists = PATH }
  *              { setting = "ns/key", equals = S }    { clock_skew_over = SECONDS }
  *              { package_disabled = P }              { package = P, version_code_below = N }
+ *              { package_enabled = P }  (installed and not disabled)
  *              { data_free_below = BYTES }           { boot_image_bad = true }
  *              { hardware = true }  (always there: no software fix)
  *              { any = { cond, ... } }
@@ -188,6 +192,56 @@ run_op(struct df_sim_phone *phone, lua_State *L, int t)
     if (p && free_now > (uint64_t)leave) {
       p->cache_bytes += free_now - (uint64_t)leave;
     }
+  } else if ((s = fstr(L, t, "install")) != NULL) {
+    /* A third-party app the user installed (from the Play Store): its code
+     * in /data/app, its data folder, its install time. */
+    if (df_sim_pkg_find(phone, s) == NULL) {
+      struct df_sim_package *p = df_sim_pkg_add(phone, s);
+      int uid = 10240;
+      for (size_t k = 0; k < phone->npkgs; k++) {
+        if (phone->pkgs[k].uid >= uid) {
+          uid = phone->pkgs[k].uid + 1;
+        }
+      }
+      p->uid = uid;
+      p->system = false;
+      const char *vn = fstr(L, t, "version_name");
+      if (vn) {
+        free(p->version_name);
+        p->version_name = df_sim_strdup(vn);
+      }
+      if (fint(L, t, "version_code", &v)) {
+        p->version_code = v;
+      }
+      int64_t days = 1;
+      fint(L, t, "installed_days_ago", &days);
+      p->first_install_ms = df_sim_phone_now_ms(phone) - days * 86400000;
+      p->last_update_ms = p->first_install_ms;
+      if (fint(L, t, "data_bytes", &v)) {
+        p->data_bytes = (uint64_t)v;
+      }
+      if (fint(L, t, "cache_bytes", &v)) {
+        p->cache_bytes = (uint64_t)v;
+      }
+      /* Android 11+: /data/app/~~<random>==/<package>-<random>== */
+      unsigned h = 2166136261u;
+      for (const char *c = s; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 16777619u;
+      }
+      snprintf(buf, sizeof(buf), "/data/app/~~%08xQk3ZbW9rTn1A==/%s-%08xVt0yPq2Lm8c==", h, s, h * 31u);
+      p->code_path = df_sim_strdup(buf);
+      p->apk = df_sim_strdup("base.apk");
+      char canon[PATH_MAX];
+      snprintf(canon, sizeof(canon), "/data/data/%s", s);
+      df_sim_vfs_mkdir_p(phone, canon, (uint32_t)uid, (uint32_t)uid, 0700);
+    }
+  } else if (fint(L, t, "fill_other_leave_free", &v)) {
+    /* Photos, videos and files the sim does not model one by one fill
+     * /data up to v bytes free. */
+    uint64_t free_now = df_sim_data_free(phone);
+    if (free_now > (uint64_t)v) {
+      phone->storage_other += free_now - (uint64_t)v;
+    }
   } else if ((s = fstr(L, t, "corrupt_partition")) != NULL) {
     for (int slot = 0; slot < 3; slot++) {
       char full[80], path[PATH_MAX];
@@ -285,6 +339,11 @@ cond_one(struct df_sim_phone *phone, lua_State *L, int t)
     expand(phone, s, buf, sizeof(buf));
     struct df_sim_package *p = df_sim_pkg_find(phone, buf);
     return p && !df_sim_pkg_is_enabled(p);
+  }
+  if ((s = fstr(L, t, "package_enabled")) != NULL) {
+    expand(phone, s, buf, sizeof(buf));
+    struct df_sim_package *p = df_sim_pkg_find(phone, buf);
+    return p && df_sim_pkg_is_enabled(p);
   }
   if ((s = fstr(L, t, "package")) != NULL && fint(L, t, "version_code_below", &v)) {
     struct df_sim_package *p = df_sim_pkg_find(phone, s);

@@ -622,6 +622,15 @@ df_sim_phone_reboot(struct df_sim_phone *phone, const char *target)
 int
 df_sim_phone_press(struct df_sim_phone *phone, const char *combo)
 {
+  if (strcmp(combo, "wipe-data") == 0) {
+    /* The person picks "Wipe data / factory reset" in the recovery menu,
+     * then "Reboot system now". */
+    if (phone->mode != DF_SIM_MODE_RECOVERY) {
+      return DF_EINVAL;
+    }
+    df_sim_phone_wipe_userdata(phone);
+    return reboot_to(phone, DF_SIM_MODE_SYSTEM);
+  }
   if (!df_sim_model_has_mode(&phone->model, combo)) {
     return DF_EUNSUPPORTED;
   }

@@ -178,22 +178,41 @@ dump_activity(struct df_sim_sh *sh)
 static int
 dump_diskstats(struct df_sim_sh *sh)
 {
+  /* DiskStatsService.dump: "Data-Free: NK / NK total = N% free" from statfs
+   * of /data (KiB, live), then reportCachedValues: the sizes that
+   * DiskStatsLoggingService wrote to /data/system/diskstats_cache.json
+   * (DiskStatsFileLogger), all in bytes. Per package, "App Data Sizes" is
+   * StorageStats.getDataBytes(), which includes the cache; "Cache Sizes"
+   * is getCacheBytes(). The sim computes them now (a phone's file may be a
+   * day old). */
   struct df_sim_phone *phone = sh->phone;
   uint64_t free_b = df_sim_data_free(phone);
   df_sim_buf_printf(&sh->o->out, "Latency: 0ms [512B Data Write]\n");
   df_sim_buf_printf(&sh->o->out, "Data-Free: %" PRIu64 "K / %" PRIu64 "K total = %d%% free\n",
                     free_b / 1024, phone->storage_total / 1024,
                     (int)(phone->storage_total ? free_b * 100 / phone->storage_total : 0));
-  df_sim_buf_printf(&sh->o->out, "System Size: %" PRIu64 "\n", phone->storage_other);
+  df_sim_buf_printf(&sh->o->out, "File-based Encryption: true\n");
   struct df_sim_buf names = {0}, apps = {0}, datas = {0}, caches = {0};
+  uint64_t app_sum = 0, data_sum = 0, cache_sum = 0;
   for (size_t k = 0; k < phone->npkgs; k++) {
     const struct df_sim_package *p = &phone->pkgs[k];
     const char *sep = k ? "," : "";
+    uint64_t app = p->system ? 0 : 41943040;
+    uint64_t cache = df_sim_pkg_cache_size(phone, p);
+    uint64_t data = df_sim_pkg_data_size(phone, p) + cache;
+    app_sum += app;
+    data_sum += data;
+    cache_sum += cache;
     df_sim_buf_printf(&names, "%s\"%s\"", sep, p->name);
-    df_sim_buf_printf(&apps, "%s%d", sep, p->system ? 0 : 41943040);
-    df_sim_buf_printf(&datas, "%s%" PRIu64, sep, df_sim_pkg_data_size(phone, p));
-    df_sim_buf_printf(&caches, "%s%" PRIu64, sep, df_sim_pkg_cache_size(phone, p));
+    df_sim_buf_printf(&apps, "%s%" PRIu64, sep, app);
+    df_sim_buf_printf(&datas, "%s%" PRIu64, sep, data);
+    df_sim_buf_printf(&caches, "%s%" PRIu64, sep, cache);
   }
+  df_sim_buf_printf(&sh->o->out,
+                    "App Size: %" PRIu64 "\nApp Data Size: %" PRIu64 "\nApp Cache Size: %" PRIu64 "\n"
+                    "Photos Size: 0\nVideos Size: 0\nAudio Size: 0\nDownloads Size: 0\n"
+                    "System Size: %" PRIu64 "\nOther Size: 0\n",
+                    app_sum, data_sum, cache_sum, phone->storage_other);
   df_sim_buf_printf(&sh->o->out, "Package Names: [%s]\nApp Sizes: [%s]\nApp Data Sizes: [%s]\nCache Sizes: [%s]\n",
                     names.data ? names.data : "", apps.data ? apps.data : "",
                     datas.data ? datas.data : "", caches.data ? caches.data : "");

@@ -223,10 +223,14 @@ pm_trim_caches(struct df_sim_sh *sh, int argc, char **argv, int i)
     df_sim_buf_printf(&sh->o->err, "Error: unknown volume %s\n", argv[i + 1]);
     return 1;
   }
-  /* freeStorage: frees cached files, app by app, until the wanted free
-   * space is there (largest caches first here; the framework goes by age). */
+  /* freeStorage -> installd freeCache: deletes cached files one by one
+   * (apps furthest over their cache quota first, oldest files first) and
+   * stops as soon as the wanted free space is there, so an app may keep
+   * part of its cache. Here: the largest cache first; its files not modeled
+   * one by one (cache_bytes) go first, just as much as needed. */
   struct df_sim_phone *phone = sh->phone;
-  while (df_sim_data_free(phone) < want) {
+  uint64_t free_now;
+  while ((free_now = df_sim_data_free(phone)) < want) {
     struct df_sim_package *big = NULL;
     uint64_t big_size = 0;
     for (size_t k = 0; k < phone->npkgs; k++) {
@@ -239,7 +243,12 @@ pm_trim_caches(struct df_sim_sh *sh, int argc, char **argv, int i)
     if (big == NULL) {
       break;
     }
-    df_sim_pkg_clear(phone, big, true);
+    uint64_t need = want - free_now;
+    if (big->cache_bytes > need) {
+      big->cache_bytes -= need;
+    } else {
+      df_sim_pkg_clear(phone, big, true);
+    }
   }
   df_sim_phone_changed(phone);
   return 0;

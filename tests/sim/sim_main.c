@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "tests/sim/netfault.h"
 #include "tests/sim/sim_internal.h"
 
 static void
@@ -24,9 +25,10 @@ usage(FILE *f)
           "usage: droidfix-sim serve --state-dir DIR [--model VENDOR/MODEL] [--fault NAME[:SCENARIO]]...\n"
           "                          [--adb-port N] [--fastboot-port N] [--serial S] [--boot-ms N]\n"
           "                          [--auth accept|prompt|reject] [--rooted] [--anti-rollback N]\n"
-          "                          [--devices-dir DIR]\n"
+          "                          [--devices-dir DIR] [--net-fault SPEC]\n"
           "       droidfix-sim status --state-dir DIR\n"
           "       droidfix-sim press --state-dir DIR COMBO\n"
+          "       droidfix-sim netfault --state-dir DIR SPEC\n"
           "\n"
           "A simulated Android phone that speaks ADB and fastboot over TCP.\n"
           "\n"
@@ -41,7 +43,12 @@ usage(FILE *f)
           "status  prints serial, model, codename, mode, faults, user_data_sha256 and\n"
           "        partitions as one JSON object.\n"
           "press   stands in for the user holding the model's button combination COMBO\n"
-          "        (fastboot, recovery, download, safe-mode) on the phone DIR runs.\n");
+          "        (fastboot, recovery, download, safe-mode) on the phone DIR runs;\n"
+          "        wipe-data: the user picks \"Wipe data\" in the recovery menu.\n"
+          "netfault arms SPEC (as --net-fault, or 'none') on the running phone DIR,\n"
+          "        replacing the armed one; returns once the phone took it.\n"
+          "\n"
+          "%s", df_sim_netfault_usage);
 }
 
 static int
@@ -118,7 +125,7 @@ struct serve {
   struct df_sim_phone *phone;
   struct df_sim_adbd *adbd;
   struct df_sim_fastbootd *fb;
-  uv_signal_t sigint, sigterm, sigusr1;
+  uv_signal_t sigint, sigterm, sigusr1, sigusr2;
   char state_dir[PATH_MAX - 64];
 };
 
@@ -130,6 +137,7 @@ on_stop_signal(uv_signal_t *h, int signum)
   uv_signal_stop(&s->sigint);
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigusr1);
+  uv_signal_stop(&s->sigusr2);
   df_loop_stop(&s->loop);
 }
 
@@ -158,12 +166,47 @@ on_press_signal(uv_signal_t *h, int signum)
   }
 }
 
+static uint64_t
+netfault_seed(void)
+{
+  return (uint64_t)df_sim_host_now_ms() ^ ((uint64_t)getpid() << 32);
+}
+
+/* droidfix-sim netfault: DIR/netfault.request holds the spec; the file is
+ * removed once it is armed (netfault_main waits for that). */
+static void
+on_netfault_signal(uv_signal_t *h, int signum)
+{
+  struct serve *s = h->data;
+  char path[PATH_MAX + 32], spec[256] = "", err[512];
+  struct df_sim_netfault f;
+
+  (void)signum;
+  snprintf(path, sizeof(path), "%s/netfault.request", s->state_dir);
+  FILE *fp = fopen(path, "r");
+  if (fp == NULL) {
+    return;
+  }
+  if (fgets(spec, sizeof(spec), fp) == NULL) {
+    spec[0] = '\0';
+  }
+  fclose(fp);
+  spec[strcspn(spec, "\r\n")] = '\0';
+  if (df_sim_netfault_parse(spec, netfault_seed(), &f, err, sizeof(err)) == 0) {
+    df_sim_netfault_arm(&f);
+  } else {
+    df_log_warn("droidfix-sim: %s", err);
+  }
+  unlink(path);
+}
+
 static int
 serve_main(int argc, char **argv)
 {
   struct df_sim_phone_options o = {0};
   const char *faults[32];
   long adb_port = 0, fb_port = 0, boot_ms = 300, anti = -1;
+  struct df_sim_netfault netfault = {0};
   o.faults = faults;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -172,7 +215,8 @@ serve_main(int argc, char **argv)
                  strcmp(a, "--fault") == 0 || strcmp(a, "--adb-port") == 0 ||
                  strcmp(a, "--fastboot-port") == 0 || strcmp(a, "--serial") == 0 ||
                  strcmp(a, "--boot-ms") == 0 || strcmp(a, "--auth") == 0 ||
-                 strcmp(a, "--devices-dir") == 0 || strcmp(a, "--anti-rollback") == 0;
+                 strcmp(a, "--devices-dir") == 0 || strcmp(a, "--anti-rollback") == 0 ||
+                 strcmp(a, "--net-fault") == 0;
     if (takes && v == NULL) {
       return fail_usage("%s needs a value", a);
     }
@@ -217,6 +261,11 @@ serve_main(int argc, char **argv)
     } else if (strcmp(a, "--anti-rollback") == 0) {
       if (!parse_int(v, 0, 1000, &anti)) {
         return fail_usage("bad --anti-rollback '%s': give a number 0-1000", v);
+      }
+    } else if (strcmp(a, "--net-fault") == 0) {
+      char err[512];
+      if (df_sim_netfault_parse(v, netfault_seed(), &netfault, err, sizeof(err)) != 0) {
+        return fail_usage("%s", err);
       }
     } else if (strcmp(a, "--rooted") == 0) {
       o.rooted = true;
@@ -274,6 +323,9 @@ serve_main(int argc, char **argv)
     goto out;
   }
   df_sim_phone_attach(s.phone, &s.loop, s.adbd, s.fb);
+  if (netfault.kind != DF_SIM_NF_NONE) {
+    df_sim_netfault_arm(&netfault);
+  }
 
   char pidfile[PATH_MAX], pidtext[32];
   pid_path(o.state_dir, pidfile, sizeof(pidfile));
@@ -283,7 +335,9 @@ serve_main(int argc, char **argv)
   uv_signal_init(&s.loop.uv, &s.sigint);
   uv_signal_init(&s.loop.uv, &s.sigterm);
   uv_signal_init(&s.loop.uv, &s.sigusr1);
-  s.sigint.data = s.sigterm.data = s.sigusr1.data = &s;
+  uv_signal_init(&s.loop.uv, &s.sigusr2);
+  s.sigint.data = s.sigterm.data = s.sigusr1.data = s.sigusr2.data = &s;
+  uv_signal_start(&s.sigusr2, on_netfault_signal, SIGUSR2);
   uv_signal_start(&s.sigint, on_stop_signal, SIGINT);
   uv_signal_start(&s.sigterm, on_stop_signal, SIGTERM);
   uv_signal_start(&s.sigusr1, on_press_signal, SIGUSR1);
@@ -382,7 +436,7 @@ press_main(int argc, char **argv)
     fprintf(stderr, "droidfix-sim: %s\n", err[0] ? err : df_strerror(r));
     return 1;
   }
-  if (!df_sim_model_has_mode(&phone->model, combo)) {
+  if (strcmp(combo, "wipe-data") != 0 && !df_sim_model_has_mode(&phone->model, combo)) {
     char list[256] = "";
     for (size_t i = 0; i < phone->model.modes.n; i++) {
       size_t used = strlen(list);
@@ -409,6 +463,49 @@ press_main(int argc, char **argv)
     return 1;
   }
   return 0;
+}
+
+static int
+netfault_main(int argc, char **argv)
+{
+  const char *dir, *spec;
+  int r = dir_arg(argc, argv, &dir, &spec);
+  if (r) {
+    return r;
+  }
+  if (spec == NULL) {
+    return fail_usage("netfault needs a SPEC (e.g. drop:4096:adb, or none)%s", "");
+  }
+  struct df_sim_netfault f;
+  char err[512];
+  if (df_sim_netfault_parse(spec, 0, &f, err, sizeof(err)) != 0) {
+    return fail_usage("%s", err);
+  }
+  pid_t pid = running_pid(dir);
+  if (pid == 0) {
+    fprintf(stderr, "droidfix-sim: no droidfix-sim is running in %s: start it with "
+                    "'droidfix-sim serve --state-dir %s'\n", dir, dir);
+    return 1;
+  }
+  char path[PATH_MAX + 32], text[300];
+  snprintf(path, sizeof(path), "%s/netfault.request", dir);
+  snprintf(text, sizeof(text), "%s\n", spec);
+  if (write_file_atomic(path, text) < 0 || kill(pid, SIGUSR2) < 0) {
+    fprintf(stderr, "droidfix-sim: cannot reach the sim (pid %ld) in %s: %s\n", (long)pid, dir,
+            strerror(errno));
+    return 1;
+  }
+  /* The sim removes the request once the fault is armed. */
+  for (int i = 0; i < 1000; i++) {
+    if (access(path, F_OK) != 0) {
+      return 0;
+    }
+    usleep(10000);
+  }
+  unlink(path);
+  fprintf(stderr, "droidfix-sim: the sim (pid %ld) in %s did not take the fault in 10 s\n",
+          (long)pid, dir);
+  return 1;
 }
 
 int
@@ -446,5 +543,8 @@ main(int argc, char **argv)
   if (strcmp(verb, "press") == 0) {
     return press_main(argc, argv);
   }
-  return fail_usage("unknown command '%s': use serve, status or press", verb);
+  if (strcmp(verb, "netfault") == 0) {
+    return netfault_main(argc, argv);
+  }
+  return fail_usage("unknown command '%s': use serve, status, press or netfault", verb);
 }

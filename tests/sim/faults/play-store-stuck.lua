@@ -1,7 +1,9 @@
 -- "Play Store stuck on downloading / download pending". Causes a scenario
 -- picks (DOMAIN.md lists what guides name): a stale download queue, the
 -- Download Manager disabled, the clock far off with automatic time off,
--- storage nearly full, an outdated Play Store. The fault clears at a boot
+-- storage nearly full, an outdated Play Store, a very large download, an
+-- account whose sign-in fails. Finsky's log lines are the sim's wording
+-- (the Play Store's real messages are not public). The fault clears at a boot
 -- where no cause is left. A stale queue cleared while another cause is still
 -- there fills up again at the next boot; an outdated Play Store updates
 -- itself at a boot where nothing else blocks downloads.
@@ -18,8 +20,36 @@ return {
     default = { "stale-queue-cache", "clock", "storage" },
     all = { "stale-queue-cache", "stale-queue-data", "dm-queue", "dm-disabled", "clock", "storage", "outdated" },
     ["queue-only"] = { "stale-queue-cache" },
+    -- The account's sign-in fails on Google's side: nothing on the phone
+    -- droidfix can clear fixes it; another Google account is what is left.
+    account = { "account-auth" },
+    -- A 21 GB game waits for space that trimming caches cannot make.
+    ["large-download"] = { "large-download" },
   },
   causes = {
+    ["account-auth"] = {
+      summary = "the Google account's sign-in fails (BadAuthentication): only another account helps",
+      setup = {
+        { write = "/data/system_ce/0/accounts_ce.db",
+          content = "SQLite format 3\0authtokens: com.google alex.rivera.sim@gmail.com androidmarket BadAuthentication\n",
+          uid = 1000, gid = 1000, mode = "0600" },
+      },
+      present = { { file_contains = "/data/system_ce/0/accounts_ce.db", text = "BadAuthentication" } },
+      log = {
+        pending_log[1],
+        { prio = "W", tag = "Finsky", msg = "[2] Auth: token refresh failed for account [hashed 3fa1c0]: BadAuthentication" },
+      },
+    },
+    ["large-download"] = {
+      summary = "a 21 GB game waits for space; caches are not enough",
+      setup = { { fill_other_leave_free = 6 * GiB } },
+      present = { { data_free_below = 21 * GiB + 400 * MiB } },
+      log = {
+        pending_log[1],
+        { prio = "W", tag = "Finsky",
+          msg = "[2] Insufficient storage to download com.miHoYo.GenshinImpact: 22976204800 bytes needed" },
+      },
+    },
     ["stale-queue-cache"] = {
       summary = "the Play Store's cache holds a stale download queue",
       renew_while_others = true,
@@ -72,8 +102,11 @@ return {
       log = { { prio = "W", tag = "Finsky", msg = "[2] SSL handshake failed: certificate not yet valid (device clock wrong?)" } },
     },
     storage = {
-      summary = "/data is nearly full (app caches)",
-      setup = { { fill_cache_of = "com.spotify.music", leave_free = 300 * MiB } },
+      -- Photos and videos fill /data to 300 MB free, and Spotify's
+      -- streaming cache has grown to 9 GB: trimming caches gets the space
+      -- back, the user's files stay.
+      summary = "/data is nearly full (media, and a 9 GB app cache)",
+      setup = { { package = "com.spotify.music", cache_bytes = 9 * GiB }, { fill_other_leave_free = 300 * MiB } },
       present = { { data_free_below = 1 * GiB } },
       log = { { prio = "W", tag = "Finsky", msg = "[2] Insufficient storage to download com.whatsapp" } },
     },
