@@ -1,6 +1,7 @@
 /* droidfix's entry point: parse the arguments, set the log level and the
  * progress style, run the verb. Nothing else happens at start-up, so
  * `droidfix --version` stays instant. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@ main(int argc, char **argv)
   struct df_cli_parsed parsed;
   int rc;
 
+  /* A phone that hangs up while droidfix writes to it must end in an error
+   * that names the step, not kill droidfix silently (libuv writes to
+   * sockets without MSG_NOSIGNAL). */
+  signal(SIGPIPE, SIG_IGN);
   rc = df_cli_parse(argc, argv, &cli, &args, &parsed);
   if (rc != DF_CLI_EXIT_OK) goto out;
 
