@@ -210,6 +210,25 @@ local function check_phone_in_bootloader(ctx, pkg)
          "brick the phone, so droidfix refuses. Use a ROM as new as the phone's firmware; " ..
          "nothing was flashed.", phone_anti, pkg.anti)
   end
+  -- Every partition the script writes must exist on this phone, or the
+  -- flash would stop half way with the phone partly written. (The lines
+  -- that run only when the bootloader checks CRC lists write crclist and
+  -- sparsecrclist, which such a bootloader takes without a partition.)
+  local absent = {}
+  for _, a in ipairs(pkg.plan) do
+    if (a.op == "erase" or a.op == "flash") and not a.conditional then
+      for _, slot in ipairs(a.slots or { false }) do
+        local part = slot and (a.partition .. "_" .. slot) or a.partition
+        if not dev:getvar("partition-size:" .. part) and dev:getvar("has-slot:" .. part) ~= "yes" then
+          absent[#absent + 1] = string.format("  %s line %d: %s", pkg.script_name, a.line, part)
+        end
+      end
+    end
+  end
+  if #absent > 0 then
+    fail("the phone has no partition named in this package's script (getvar partition-size): " ..
+         "the package does not fit this phone; nothing was flashed:\n%s", table.concat(absent, "\n"))
+  end
   local unlocked = dev:getvar("unlocked")
   if unlocked == "no" then
     fail("the bootloader is locked, so it will not take these images. Unlock it with Xiaomi's " ..
