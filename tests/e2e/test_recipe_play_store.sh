@@ -6,33 +6,6 @@
 source "$(dirname "$0")/../lib/harness.sh"
 source "$(dirname "$0")/../lib/recipe_harness.sh"
 
-# sim_sizes DIR: from the sim's own state file (not through the phone's
-# shell), free space on /data, its size, and the three largest app caches
-# ("name size, ..."), each as recipes/lib/parse.lua's human() prints bytes.
-# Free space: what the phone's /data holds minus what the sim counts on it
-# (the OS and media, app data and caches, files under /data and /sdcard).
-sim_sizes() {
-  local files
-  files=$(du -sb --apparent-size "$1/fs/data" "$1/fs/storage/emulated/0" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
-  (cd "$DF_SOURCE_DIR" && lua5.4 - "$1/state.lua" "$files" <<'LUA'
-package.path = "recipes/lib/?.lua;" .. package.path
-local parse = require("parse")
-local st = dofile(arg[1])
-local used = st.storage_other + tonumber(arg[2])
-local caches = {}
-for _, p in ipairs(st.packages) do
-  used = used + p.data_bytes + p.cache_bytes
-  if p.cache_bytes > 0 then caches[#caches + 1] = p end
-end
-table.sort(caches, function(a, b) return a.cache_bytes > b.cache_bytes end)
-print(parse.human(st.storage_total - used))
-print(parse.human(st.storage_total))
-local big = {}
-for i = 1, math.min(3, #caches) do big[i] = caches[i].name .. " " .. parse.human(caches[i].cache_bytes) end
-print(table.concat(big, ", "))
-LUA
-  )
-}
 
 # The default mix: a stale queue in the Play Store's cache, the clock 400
 # days behind with automatic time off, /data nearly full.
