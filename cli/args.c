@@ -12,7 +12,8 @@ const struct df_cli_option df_cli_global_options[] = {
   { "verbose", 'v', NULL, "more log output; repeat for more (-vv)" },
   { "quiet", 'q', NULL, "errors only, no progress" },
   { "json", 0, NULL, "machine-readable output on stdout" },
-  { "connect", 0, "HOST:PORT", "a phone over TCP; repeatable (env DROIDFIX_CONNECT)" },
+  { "connect", 0, "HOST:PORT", "a phone over TCP, or a plugin's SCHEME:ADDRESS; repeatable" },
+  { "plugin-dir", 0, "DIR", "load the plugins (*.so) in DIR; repeatable" },
   { "device", 0, "SERIAL", "the phone to use (env ANDROID_SERIAL)" },
   { NULL, 0, NULL, NULL },
 };
@@ -60,12 +61,19 @@ df_cli_apply(struct df_cli *cli, struct df_cli_args *args, struct df_cli_parsed 
   else if (strcmp(opt->name, "json") == 0) cli->json = true;
   else if (strcmp(opt->name, "device") == 0) cli->device = value;
   else if (strcmp(opt->name, "connect") == 0) {
+    /* HOST:PORT, or a plugin's SCHEME:ADDRESS: the plugins are not loaded
+     * yet, so only the shape is checked here. */
     const char *colon = strrchr(value, ':');
-    if (colon == NULL || colon == value || colon[1] == '\0' ||
-        strspn(colon + 1, "0123456789") != strlen(colon + 1) || atol(colon + 1) < 1 ||
-        atol(colon + 1) > 65535)
-      return df_cli_usage_error(cli, args->verb, "--connect needs HOST:PORT, got '%s'", value);
+    if (colon == NULL || colon == value || colon[1] == '\0')
+      return df_cli_usage_error(cli, args->verb,
+                                "--connect needs HOST:PORT (or SCHEME:ADDRESS), got '%s'", value);
     cli->connect[cli->connect_count++] = value;
+  } else if (strcmp(opt->name, "plugin-dir") == 0) {
+    if (parsed->plugin_dir_count == DF_CLI_MAX_PLUGIN_DIRS)
+      return df_cli_usage_error(cli, args->verb, "at most %d --plugin-dir",
+                                DF_CLI_MAX_PLUGIN_DIRS);
+    if (value[0] == '\0') return df_cli_usage_error(cli, args->verb, "--plugin-dir needs a folder");
+    parsed->plugin_dirs[parsed->plugin_dir_count++] = value;
   }
   return DF_CLI_EXIT_OK;
 }

@@ -58,7 +58,10 @@ df_cli_print_main_help(FILE *out)
   fprintf(out,
           "\n"
           "Environment: DROIDFIX_LOG=error|warn|info|debug|trace sets the log level\n"
-          "(-v and -q override it).\n"
+          "(-v and -q override it). DROIDFIX_CONNECT=EP,EP stands for --connect.\n"
+          "DROIDFIX_PLUGIN_PATH=DIR:DIR loads plugins (trusted native code: see\n"
+          "docs/plugins.md) after those of --plugin-dir; a plugin's transport is\n"
+          "reached with --connect SCHEME:ADDRESS ('droidfix plugins' lists them).\n"
           "Exit status: 0 done, 1 the operation failed or a check did not match,\n"
           "2 bad usage.\n"
           "\n"
@@ -82,7 +85,8 @@ df_cli_print_verb_help(FILE *out, const struct df_cli_verb *verb)
     fprintf(out, "\nOptions:\n");
     df_cli_print_options(out, verb->options);
   }
-  fprintf(out, "\nGlobal options (-v, -q, --json, --connect, --device): droidfix --help\n");
+  fprintf(out, "\nGlobal options (-v, -q, --json, --connect, --device, --plugin-dir): droidfix "
+               "--help\n");
 }
 
 int

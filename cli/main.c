@@ -1,6 +1,7 @@
 /* droidfix's entry point: parse the arguments, set the log level and the
- * progress style, run the verb. Nothing else happens at start-up, so
- * `droidfix --version` stays instant. */
+ * progress style, load the plugins (--plugin-dir, DROIDFIX_PLUGIN_PATH), run
+ * the verb. Nothing else happens at start-up, so `droidfix --version` stays
+ * instant. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "lua-api/plugin.h"
 
 static void
 df_cli_set_log_level(const struct df_cli *cli)
@@ -25,6 +27,21 @@ df_cli_set_log_level(const struct df_cli *cli)
     int level = DF_LOG_WARN + cli->verbose;
     df_log_set_level(level > DF_LOG_TRACE ? DF_LOG_TRACE : (enum df_log_level)level);
   }
+}
+
+/* Before any verb reads --connect: a plugin's transport is what makes
+ * SCHEME:ADDRESS an endpoint. --plugin-dir folders first, then
+ * DROIDFIX_PLUGIN_PATH's. A file that cannot be loaded is skipped with a
+ * warning naming it and why (logged by the loader, once per file: the load
+ * `droidfix run` makes again finds nothing new). */
+static void
+df_cli_load_plugins(const struct df_cli_parsed *parsed)
+{
+  char err[1024] = "";
+
+  for (size_t i = 0; i < parsed->plugin_dir_count; i++)
+    df_plugin_load_dir(parsed->plugin_dirs[i], err, sizeof(err));
+  df_plugin_load_path(getenv("DROIDFIX_PLUGIN_PATH"), err, sizeof(err));
 }
 
 int
@@ -71,6 +88,7 @@ main(int argc, char **argv)
   df_progress_set_default_style(cli.quiet ? DF_PROGRESS_QUIET
                                 : cli.json ? DF_PROGRESS_JSON
                                            : DF_PROGRESS_AUTO);
+  df_cli_load_plugins(&parsed);
   rc = args.verb->run(&cli, &args);
 
 out:

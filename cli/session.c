@@ -182,8 +182,42 @@ df_cli_explain_nothing(struct df_cli_session *s, const struct df_device_list *li
     const char *why = list->errors[i] == DF_ECONNREFUSED
                         ? "nothing listens there (is the phone in a mode served on that port?)"
                         : df_strerror(list->errors[i]);
+    char name[320], safe[600];
+    df_endpoint_format(ep, name, sizeof(name));
+    if (ep->scheme[0] != '\0') {
+      /* the plugin's own words, when its open failed */
+      const char *plugin_why = df_device_scheme_last_error(ep);
+      const char *owner = df_device_scheme_owner(ep->scheme);
+      df_cli_safe_text(plugin_why != NULL ? plugin_why : why, safe, sizeof(safe));
+      if (plugin_why != NULL)
+        fprintf(cli->err, "  %s: the %s plugin could not open it: %s\n", name,
+                owner != NULL ? owner : "?", safe);
+      else
+        fprintf(cli->err, "  %s (through the %s plugin): %s\n", name, owner != NULL ? owner : "?",
+                safe);
+      continue;
+    }
     fprintf(cli->err, "  %s:%d: %s\n", ep->host, ep->port, why);
   }
+}
+
+/* A --connect that did not parse: say which of the two forms failed. */
+static int
+df_cli_bad_endpoint(struct df_cli *cli, const char *text, int rc, const struct df_endpoint *ep)
+{
+  if (rc == DF_ENOENT)
+    return df_cli_usage_error(
+      cli, NULL,
+      "bad --connect '%s': no loaded plugin provides the transport '%s' (load one with "
+      "--plugin-dir DIR or DROIDFIX_PLUGIN_PATH; 'droidfix plugins' lists them); a phone over "
+      "TCP is HOST:PORT",
+      text, ep->scheme);
+  if (rc == DF_ETOOBIG)
+    return df_cli_usage_error(cli, NULL, "bad --connect '%s': the address is too long", text);
+  return df_cli_usage_error(cli, NULL,
+                            "bad --connect '%s': use HOST:PORT, or SCHEME:ADDRESS for a "
+                            "plugin's transport",
+                            text);
 }
 
 int
@@ -195,8 +229,8 @@ df_cli_session_start(struct df_cli *cli, struct df_cli_session *s)
   memset(s, 0, sizeof(*s));
   s->cli = cli;
   for (size_t i = 0; i < cli->connect_count && s->neps < DF_DEVICE_FIND_MAX; i++) {
-    if (df_endpoint_parse(cli->connect[i], &s->eps[s->neps]) != DF_OK)
-      return df_cli_usage_error(cli, NULL, "bad --connect '%s': use HOST:PORT", cli->connect[i]);
+    rc = df_endpoint_parse(cli->connect[i], &s->eps[s->neps]);
+    if (rc != DF_OK) return df_cli_bad_endpoint(cli, cli->connect[i], rc, &s->eps[s->neps]);
     s->neps++;
   }
   rc = df_loop_init(&s->loop);

@@ -27,6 +27,7 @@
   X(firmware)               \
   X(run)                    \
   X(recipes)                \
+  X(plugins)                \
   X(models)                 \
   X(help)
 

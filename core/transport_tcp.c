@@ -432,3 +432,43 @@ df_tcp_accept(uv_stream_t *server, const struct df_transport_callbacks *cbs,
   *out = &tcp->base;
   return DF_OK;
 }
+
+/* --- wrapping a socket opened elsewhere ---------------------------------- */
+
+/* libuv's stream code reads and writes any stream socket; uv_tcp_open only
+ * makes it non-blocking and watches it, so a Unix socket works too (no
+ * TCP_NODELAY there, which matters only for TCP). */
+int
+df_tcp_open_fd(struct df_loop *loop, int fd, const char *description,
+               const struct df_transport_callbacks *cbs, void *userdata,
+               struct df_transport **out)
+{
+  struct df_tcp *tcp;
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof(int), alen = sizeof(addr);
+  int type = 0, rc;
+
+  if (loop == NULL || fd < 0 || out == NULL) return DF_EINVAL;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return DF_EINVAL;
+  tcp = df_tcp_new(cbs, userdata);
+  if (tcp == NULL) return DF_ENOMEM;
+  rc = uv_tcp_init(&loop->uv, &tcp->handle);
+  if (rc != 0) {
+    free(tcp);
+    return df_error_from_uv(rc);
+  }
+  rc = uv_tcp_open(&tcp->handle, fd);
+  if (rc != 0) {
+    /* the handle never took fd: closing it leaves fd to the caller */
+    uv_close((uv_handle_t *)&tcp->handle, df_tcp_on_reject_closed);
+    return df_error_from_uv(rc);
+  }
+  if (getsockname(fd, (struct sockaddr *)&addr, &alen) == 0 &&
+      (addr.ss_family == AF_INET || addr.ss_family == AF_INET6))
+    uv_tcp_nodelay(&tcp->handle, 1);
+  snprintf(tcp->base.description, sizeof(tcp->base.description), "%s",
+           description != NULL ? description : "fd");
+  *out = &tcp->base;
+  return DF_OK;
+}

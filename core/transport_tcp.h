@@ -31,4 +31,15 @@ int
 df_tcp_accept(uv_stream_t *server, const struct df_transport_callbacks *cbs,
               void *userdata, struct df_transport **out);
 
+/* Wraps a connected stream socket someone else opened (a plugin's
+ * transport: TCP, a Unix socket or one end of a socketpair) as a transport,
+ * reading not started; description is what t->description shows. On
+ * success the transport owns fd (closes it) and *out is the caller's. On
+ * an error fd stays the caller's: DF_EINVAL (not a stream socket),
+ * DF_ENOMEM, or libuv's refusal mapped. TCP_NODELAY is set on TCP sockets. */
+int
+df_tcp_open_fd(struct df_loop *loop, int fd, const char *description,
+               const struct df_transport_callbacks *cbs, void *userdata,
+               struct df_transport **out);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/transport_tcp.h"
@@ -40,6 +41,139 @@ df_device_mode_parse(const char *name, enum df_device_mode *mode)
   return DF_EINVAL;
 }
 
+/* ---- transports added by plugins ---- */
+
+struct df_device_scheme {
+  const char *scheme;
+  const char *owner;
+  enum df_endpoint_kind kind;
+  df_device_scheme_open_fn open;
+};
+
+static struct df_device_scheme df_device_schemes[DF_DEVICE_SCHEME_MAX];
+static size_t df_device_nschemes;
+
+/* The last failure of each scheme endpoint, for "nothing answered". */
+struct df_device_scheme_error {
+  char endpoint[300];
+  char message[256];
+};
+
+static struct df_device_scheme_error df_device_scheme_errors[16];
+static size_t df_device_scheme_next_error;
+
+/* Letters, digits, '-', '_'; a lowercase letter first; short. */
+static bool
+df_device_scheme_syntax(const char *name, size_t len)
+{
+  if (len == 0 || len >= sizeof(((struct df_endpoint *)0)->scheme)) return false;
+  if (!(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (size_t i = 1; i < len; i++) {
+    char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+/* "fe80", "beef": would steal unbracketed IPv6 addresses. */
+static bool
+df_device_scheme_looks_hex(const char *name)
+{
+  size_t n = strlen(name);
+  return n <= 4 && strspn(name, "0123456789abcdef") == n;
+}
+
+static const struct df_device_scheme *
+df_device_scheme_lookup(const char *name, size_t len)
+{
+  for (size_t i = 0; i < df_device_nschemes; i++)
+    if (strlen(df_device_schemes[i].scheme) == len &&
+        strncmp(df_device_schemes[i].scheme, name, len) == 0)
+      return &df_device_schemes[i];
+  return NULL;
+}
+
+int
+df_device_scheme_add(const char *scheme, enum df_endpoint_kind kind,
+                     df_device_scheme_open_fn open, const char *owner)
+{
+  static const char *const reserved[] = {"adb", "fastboot", "tcp", "usb"};
+
+  if (scheme == NULL || open == NULL || !df_device_scheme_syntax(scheme, strlen(scheme)) ||
+      df_device_scheme_looks_hex(scheme) || kind < DF_ENDPOINT_ANY || kind > DF_ENDPOINT_FASTBOOT)
+    return DF_EINVAL;
+  for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+    if (strcmp(scheme, reserved[i]) == 0) return DF_EINVAL;
+  if (df_device_scheme_lookup(scheme, strlen(scheme)) != NULL) return DF_EEXIST;
+  if (df_device_nschemes >= DF_DEVICE_SCHEME_MAX) return DF_ENOSPC;
+  df_device_schemes[df_device_nschemes].scheme = scheme;
+  df_device_schemes[df_device_nschemes].owner = owner != NULL ? owner : "?";
+  df_device_schemes[df_device_nschemes].kind = kind;
+  df_device_schemes[df_device_nschemes].open = open;
+  df_device_nschemes++;
+  return DF_OK;
+}
+
+const char *
+df_device_scheme_owner(const char *scheme)
+{
+  const struct df_device_scheme *s = df_device_scheme_lookup(scheme, strlen(scheme));
+
+  return s != NULL ? s->owner : NULL;
+}
+
+static struct df_device_scheme_error *
+df_device_scheme_error_slot(const struct df_endpoint *ep, bool create)
+{
+  char name[300];
+  size_t n = sizeof(df_device_scheme_errors) / sizeof(*df_device_scheme_errors);
+  struct df_device_scheme_error *e;
+
+  df_endpoint_format(ep, name, sizeof(name));
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(df_device_scheme_errors[i].endpoint, name) == 0) return &df_device_scheme_errors[i];
+  if (!create) return NULL;
+  e = &df_device_scheme_errors[df_device_scheme_next_error++ % n];
+  snprintf(e->endpoint, sizeof(e->endpoint), "%s", name);
+  e->message[0] = '\0';
+  return e;
+}
+
+const char *
+df_device_scheme_last_error(const struct df_endpoint *ep)
+{
+  const struct df_device_scheme_error *e = df_device_scheme_error_slot(ep, false);
+
+  return e != NULL && e->message[0] != '\0' ? e->message : NULL;
+}
+
+/* ---- endpoints ---- */
+
+/* "SCHEME:ADDRESS" with a registered scheme: DF_OK; a scheme-like prefix
+ * nobody registered: DF_ENOENT; otherwise DF_EINVAL (try HOST:PORT). */
+static int
+df_endpoint_parse_scheme(const char *rest, struct df_endpoint *ep)
+{
+  const char *colon = strchr(rest, ':');
+  const struct df_device_scheme *s;
+  size_t len;
+
+  if (colon == NULL) return DF_EINVAL;
+  len = (size_t)(colon - rest);
+  if (!df_device_scheme_syntax(rest, len)) return DF_EINVAL;
+  memcpy(ep->scheme, rest, len);
+  ep->scheme[len] = '\0';
+  s = df_device_scheme_lookup(rest, len);
+  if (s == NULL) return DF_ENOENT;
+  if (colon[1] == '\0') return DF_EINVAL;
+  if (strlen(colon + 1) >= sizeof(ep->host)) return DF_ETOOBIG;
+  snprintf(ep->host, sizeof(ep->host), "%s", colon + 1);
+  ep->port = 0;
+  if (ep->kind == DF_ENDPOINT_ANY) ep->kind = s->kind;
+  return DF_OK;
+}
+
 int
 df_endpoint_parse(const char *text, struct df_endpoint *ep)
 {
@@ -47,6 +181,9 @@ df_endpoint_parse(const char *text, struct df_endpoint *ep)
   char *end;
   long port;
   size_t hostlen;
+  int scheme_rc;
+  unsigned char ip6[16];
+  char scheme[sizeof(ep->scheme)];
 
   memset(ep, 0, sizeof(*ep));
   if (strncmp(text, "adb:", 4) == 0) {
@@ -59,21 +196,45 @@ df_endpoint_parse(const char *text, struct df_endpoint *ep)
     ep->kind = DF_ENDPOINT_FASTBOOT; /* fastboot -s tcp:HOST:PORT */
     rest = text + 4;
   }
+  scheme_rc = df_endpoint_parse_scheme(rest, ep);
+  if (scheme_rc == DF_OK || scheme_rc == DF_ETOOBIG) return scheme_rc;
+  snprintf(scheme, sizeof(scheme), "%s", ep->scheme);
+  ep->scheme[0] = '\0';
   colon = strrchr(rest, ':');
-  if (colon == NULL || colon == rest) return DF_EINVAL;
+  if (colon == NULL || colon == rest) return scheme_rc == DF_ENOENT ? DF_ENOENT : DF_EINVAL;
   hostlen = (size_t)(colon - rest);
   if (hostlen >= sizeof(ep->host)) return DF_ETOOBIG;
   port = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || port <= 0 || port > 65535) return DF_EINVAL;
+  if (*end != '\0' || port <= 0 || port > 65535 || colon[1] == '\0') {
+    if (scheme_rc == DF_ENOENT) snprintf(ep->scheme, sizeof(ep->scheme), "%s", scheme);
+    return scheme_rc == DF_ENOENT ? DF_ENOENT : DF_EINVAL;
+  }
   memcpy(ep->host, rest, hostlen);
   ep->host[hostlen] = '\0';
   /* [::1]:5037 style */
   if (ep->host[0] == '[' && ep->host[hostlen - 1] == ']') {
     memmove(ep->host, ep->host + 1, hostlen - 2);
     ep->host[hostlen - 2] = '\0';
+  } else if (strchr(ep->host, ':') != NULL && scheme_rc == DF_ENOENT &&
+             uv_inet_pton(AF_INET6, ep->host, ip6) != 0) {
+    /* "relay:127.0.0.1:4000" is no host: a scheme nobody provides */
+    memset(ep, 0, sizeof(*ep));
+    snprintf(ep->scheme, sizeof(ep->scheme), "%s", scheme);
+    return DF_ENOENT;
   }
   ep->port = (int)port;
   return DF_OK;
+}
+
+void
+df_endpoint_format(const struct df_endpoint *ep, char *out, size_t outlen)
+{
+  if (ep->scheme[0] != '\0')
+    snprintf(out, outlen, "%s:%s", ep->scheme, ep->host);
+  else if (strchr(ep->host, ':') != NULL)
+    snprintf(out, outlen, "[%s]:%d", ep->host, ep->port);
+  else
+    snprintf(out, outlen, "%s:%d", ep->host, ep->port);
 }
 
 /* ---- the probe ---- */
@@ -245,7 +406,9 @@ df_probe_adb_connected(struct df_probe *p, struct df_transport *t, int status)
   if (rc != DF_OK) {
     df_transport_close(t, NULL);
     df_probe_finish(p, rc);
+    return;
   }
+  df_adb_conn_set_loop(p->dev->adb, p->loop, 0); /* shell commands' stall watch */
 }
 
 /* ---- fastboot ---- */
@@ -358,6 +521,88 @@ df_probe_tcp_fastboot_connected(void *data, struct df_transport *t, int status)
   df_probe_unref(p);
 }
 
+/* A plugin's transport: its open runs on the thread pool (it may block);
+ * the socket it returns is wrapped on the loop thread. */
+struct df_probe_open {
+  uv_work_t req;
+  struct df_probe *p;
+  df_device_scheme_open_fn open;
+  char address[sizeof(((struct df_endpoint *)0)->host)];
+  bool fastboot;
+  int fd; /* or a negative errno value */
+  char err[256];
+};
+
+static void
+df_probe_open_work(uv_work_t *req)
+{
+  struct df_probe_open *o = req->data;
+
+  o->err[0] = '\0';
+  o->fd = o->open(o->address, o->err, sizeof(o->err));
+  o->err[sizeof(o->err) - 1] = '\0';
+}
+
+static void
+df_probe_open_done(uv_work_t *req, int status)
+{
+  struct df_probe_open *o = req->data;
+  struct df_probe *p = o->p;
+  struct df_transport *t = NULL;
+  struct df_device_scheme_error *e = df_device_scheme_error_slot(&p->ep, true);
+  char desc[sizeof(t->description)];
+  int rc;
+
+  if (status != 0) {
+    rc = df_error_from_uv(status); /* cancelled before it ran: no fd */
+  } else if (o->fd < 0) {
+    rc = df_error_from_uv(o->fd);
+    if (rc == DF_OK) rc = DF_EIO;
+    snprintf(e->message, sizeof(e->message), "%s", o->err[0] ? o->err : df_strerror(rc));
+  } else {
+    df_endpoint_format(&p->ep, desc, sizeof(desc));
+    rc = df_tcp_open_fd(p->loop, o->fd, desc, &df_probe_no_cbs, NULL, &t);
+    if (rc != DF_OK) {
+      close(o->fd);
+      snprintf(e->message, sizeof(e->message),
+               "the plugin's open gave no stream socket (%s)", df_strerror(rc));
+    } else {
+      e->message[0] = '\0';
+    }
+  }
+  if (o->fastboot)
+    df_probe_fastboot_connected(p, t, rc);
+  else
+    df_probe_adb_connected(p, t, rc);
+  df_probe_unref(p);
+  free(o);
+}
+
+static int
+df_probe_open_scheme(struct df_probe *p, bool fastboot)
+{
+  const struct df_device_scheme *s = df_device_scheme_lookup(p->ep.scheme, strlen(p->ep.scheme));
+  struct df_probe_open *o;
+  int rc;
+
+  if (s == NULL) return DF_ENOENT;
+  o = calloc(1, sizeof(*o));
+  if (o == NULL) return DF_ENOMEM;
+  o->req.data = o;
+  o->p = p;
+  o->open = s->open;
+  o->fastboot = fastboot;
+  snprintf(o->address, sizeof(o->address), "%s", p->ep.host);
+  p->refs++;
+  rc = uv_queue_work(&p->loop->uv, &o->req, df_probe_open_work, df_probe_open_done);
+  if (rc != 0) {
+    p->refs--;
+    free(o);
+    return df_error_from_uv(rc);
+  }
+  return DF_OK;
+}
+
 /* Connects to the probe's endpoint; the probe stays allocated until the
  * connect has come back, even if the probe ends first. */
 static int
@@ -365,6 +610,7 @@ df_probe_connect(struct df_probe *p, bool fastboot)
 {
   int rc;
 
+  if (p->ep.scheme[0] != '\0') return df_probe_open_scheme(p, fastboot);
   p->refs++;
   rc = df_tcp_connect(p->loop, p->ep.host, p->ep.port, &df_probe_no_cbs, NULL,
                       fastboot ? df_probe_tcp_fastboot_connected : df_probe_tcp_adb_connected, p);
@@ -428,7 +674,10 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
   struct df_probe *p;
   int rc;
 
-  snprintf(serial, sizeof(serial), "%s:%d", ep->host, ep->port);
+  if (ep->scheme[0] != '\0')
+    df_endpoint_format(ep, serial, sizeof(serial));
+  else
+    snprintf(serial, sizeof(serial), "%s:%d", ep->host, ep->port);
   p = df_probe_new(loop, ep, serial, keys, cb, userdata);
   if (p == NULL) return DF_ENOMEM;
   p->trying_fastboot = ep->kind == DF_ENDPOINT_FASTBOOT;

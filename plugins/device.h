@@ -3,12 +3,15 @@
  * time. A probe connects to an endpoint, tells ADB from fastboot by the
  * handshake, and learns the phone's serial, mode and model. The same phone
  * seen on two endpoints (its adb port and its fastboot port) is one device.
+ * An endpoint may also name a transport a plugin added (SCHEME:ADDRESS):
+ * its stream comes from the plugin and the same handshakes run over it.
  * If a function that takes a callback returns an error, the callback is
  * never called. */
 #ifndef DF_DEVICE_H
 #define DF_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/loop.h"
 #include "plugins/adb/adb_conn.h"
@@ -39,15 +42,52 @@ enum df_endpoint_kind {
 };
 
 /* "HOST:PORT", "adb:HOST:PORT" or "fastboot:HOST:PORT" (also "tcp:" as
- * fastboot -s spells it). */
+ * fastboot -s spells it); or "SCHEME:ADDRESS" (with the same optional
+ * "adb:" / "fastboot:" in front) for a transport a plugin registered with
+ * df_device_scheme_add: then scheme is set, host holds ADDRESS and port is
+ * 0. */
 struct df_endpoint {
   char host[256];
   int port;
   enum df_endpoint_kind kind;
+  char scheme[32]; /* "" for TCP */
 };
 
+/* DF_EINVAL: not an endpoint. DF_ENOENT: it reads as SCHEME:ADDRESS but no
+ * registered transport has that scheme (its name is in ep->scheme). */
 int
 df_endpoint_parse(const char *text, struct df_endpoint *ep);
+
+/* "127.0.0.1:5555", "[::1]:5555" or "acme:phone-7", for messages. */
+void
+df_endpoint_format(const struct df_endpoint *ep, char *out, size_t outlen);
+
+/* Transports added by plugins (lua-api/droidfix_plugin.h). open runs on a
+ * worker thread of the loop's thread pool (uv_queue_work) and returns a
+ * connected stream socket, which the probe then owns, or a negative errno
+ * value with a one-line reason in err. */
+typedef int (*df_device_scheme_open_fn)(const char *address, char *err, size_t errlen);
+
+#define DF_DEVICE_SCHEME_MAX 16
+
+/* Registers SCHEME for --connect SCHEME:ADDRESS, opened by open; kind says
+ * what the streams carry (DF_ENDPOINT_ANY: tell by the handshake). owner
+ * names who added it (a plugin's name) for messages. DF_EINVAL (bad or
+ * reserved scheme name: see droidfix_plugin.h), DF_EEXIST, DF_ENOSPC. Not
+ * thread-safe: call before any probe. The strings must outlive the process
+ * (a plugin's static data). */
+int
+df_device_scheme_add(const char *scheme, enum df_endpoint_kind kind,
+                     df_device_scheme_open_fn open, const char *owner);
+
+/* The owner of a registered scheme, or NULL. */
+const char *
+df_device_scheme_owner(const char *scheme);
+
+/* Why the last open of this scheme endpoint failed ("connect: Connection
+ * refused", from the plugin), or NULL if it did not. Loop thread only. */
+const char *
+df_device_scheme_last_error(const struct df_endpoint *ep);
 
 /* A phone reached through one endpoint, with a live session. */
 struct df_device {
