@@ -12,6 +12,8 @@ packages=(
   python3 zip unzip xxd
   zlib1g-dev
   jq
+  hyperfine
+  libdeflate0
 )
 
 missing=()

@@ -10,12 +10,22 @@
 # Recorded per round: wall time, the peak resident memory of each process
 # and their sum, and how busy the CPUs were (every process, simulated
 # phones included), to tell a slow tool from a saturated machine.
+#
+# bench/phones_usb.sh runs the same flash rounds with every phone's link
+# limited (droidfix-sim --link-rate) through these settings:
+#   PH_SECTION   the section the rounds are recorded under (phones)
+#   PH_SIM_ARGS  more droidfix-sim serve options for every phone (none)
+#   PH_REPAIR    1: also the play-store-stuck repair rounds (1)
 
 export SW
+PH_SECTION=${PH_SECTION:-phones}
+read -r -a PH_SIM_ARGS <<<"${PH_SIM_ARGS:-}"
+PH_REPAIR=${PH_REPAIR:-1}
+fact "${PH_SECTION}_load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 phones=${BENCH_PHONES:-1 4 16 32}
 max=0
 for n in $phones; do [ "$n" -gt "$max" ] && max=$n; done
-fact phones_max "$max"
+fact "${PH_SECTION}_max" "$max"
 RUN_ALL=0
 if "$DF" help run 2>/dev/null | grep -q -- '--all'; then
   RUN_ALL=1
@@ -27,7 +37,7 @@ RECIPE=$SRC/bench/recipes/bench-flash.lua
 SIMS_FB=()
 SIMS_PID=()
 for ((i = 0; i < max; i++)); do
-  sim_up "phone$i" || exit 1
+  sim_up "phone$i" "${PH_SIM_ARGS[@]}" || exit 1
   SIMS_FB+=("$SIM_FB")
   SIMS_PID+=("$SIM_PID")
 done
@@ -85,12 +95,13 @@ round() {
     cpu_tools=$(awk -v a="$cpu_tools" -v b="$u" -v c="$s" 'BEGIN { print a + b + c }')
   done
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
-  record phones "$(phones_label "$n")" "$tool" "$run" "$wall" "$rss_max" $((bytes * n)) "$fails"
-  record phones_mem "$(phones_label "$n")" "$tool" "$run" "$wall" "$rss_sum" $((bytes * n)) "$fails"
+  record "$PH_SECTION" "$(phones_label "$n")" "$tool" "$run" "$wall" "$rss_max" $((bytes * n)) "$fails"
+  record "${PH_SECTION}_mem" "$(phones_label "$n")" "$tool" "$run" "$wall" "$rss_sum" $((bytes * n)) "$fails"
   # CPU busy share of the whole machine during the round.
   awk -v ct="$cpu_tools" -v cs="$((c1 - c0))" -v w="$wall" -v np="$(nproc)" \
     -v n="$n" -v t="$tool" -v r="$run" -v pl="$([ "$n" -eq 1 ] || echo s)" \
-    'BEGIN { printf "phones_cpu\t%d phone%s\t%s\t%d\t%.6f\t%.1f\t0\t0\n", n, pl, t, r, w, 100 * (ct + cs / 1e9) / (w * np) }' \
+    -v sec="${PH_SECTION}_cpu" \
+    'BEGIN { printf "%s\t%d phone%s\t%s\t%d\t%.6f\t%.1f\t0\t0\n", sec, n, pl, t, r, w, 100 * (ct + cs / 1e9) / (w * np) }' \
     >>"$W/results.tsv"
   [ $fails -gt 0 ] && log "$n phones, $tool, run $run: $fails flashes failed: $(cat "$SW"/e* | head -c 300)"
   return 0
@@ -106,18 +117,18 @@ for n in $phones; do
   [ $RUN_ALL = 1 ] && tools=("droidfix run --all" "${tools[@]}")
   label=$(phones_label "$n")
   if [ $RUN_ALL = 1 ]; then
-    printf 'phones\t%s\tdroidfix run --all\t%s\n' "$label" \
+    printf '%s\t%s\tdroidfix run --all\t%s\n' "$PH_SECTION" "$label" \
       '"$DF" -q run bench/recipes/bench-flash.lua --yes --no-backup --all --param image=$SW/img256 --connect 127.0.0.1:PORT_1 ... --connect 127.0.0.1:PORT_N (one process)' >>"$W/commands.tsv"
   fi
-  printf 'phones\t%s\tdroidfix\tone `"$DF" -q --connect 127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$label" >>"$W/commands.tsv"
-  [ "$n" -le "$fb_max" ] && printf 'phones\t%s\tfastboot\tone `fastboot -s tcp:127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$label" >>"$W/commands.tsv"
+  printf '%s\t%s\tdroidfix\tone `"$DF" -q --connect 127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$PH_SECTION" "$label" >>"$W/commands.tsv"
+  [ "$n" -le "$fb_max" ] && printf '%s\t%s\tfastboot\tone `fastboot -s tcp:127.0.0.1:PORT_i flash userdata $SW/img256` per phone, all started at once\n' "$PH_SECTION" "$label" >>"$W/commands.tsv"
   for ((run = 1; run <= BENCH_RUNS; run++)); do
     k=${#tools[@]}
     for ((j = 0; j < k; j++)); do
       round "${tools[$(( (j + run) % k ))]}" "$n" "$run"
     done
   done
-  log "phones/$n: done"
+  log "$PH_SECTION/$n: done"
 done
 
 # Every phone holds the image.
@@ -129,13 +140,14 @@ for ((i = 0; i < max; i++)); do
   [ "$got" = "$want" ] || bad=$((bad + 1))
 done
 if [ $bad -eq 0 ]; then
-  fact check_phones "all $max phones hold the image"
+  fact "check_$PH_SECTION" "all $max phones hold the image"
 else
-  fact check_phones "MISMATCH: $bad of $max phones do not hold the image"
+  fact "check_$PH_SECTION" "MISMATCH: $bad of $max phones do not hold the image"
 fi
 
 # ---- repair: play-store-stuck on N phones by one droidfix run --all ----------
-if [ $RUN_ALL = 1 ]; then
+fact "${PH_SECTION}_load_end" "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ $RUN_ALL = 1 ] && [ "$PH_REPAIR" = 1 ]; then
   # The flash phones go first: the repair rounds start their own.
   for pid in "${SIMS_PID[@]}"; do sim_down "$pid"; done
   SIM_PIDS=()

@@ -11,7 +11,9 @@
 #   BENCH_RUNS=5          runs per measurement (medians of these)
 #   BENCH_BIG_RUNS=3      runs of the 4 GiB flash (memory figure)
 #   BENCH_PHONES="1 4 16 32" phone counts for the many-phones rounds
-#   BENCH_SECTIONS="intake transfer flash memory hashing firmware startup phones"
+#   BENCH_SECTIONS="intake transfer flash memory hashing firmware startup phones phones_usb"
+#   BENCH_LINK_RATE=40    MB/s each phone accepts in the phones_usb section
+#                         (droidfix-sim --link-rate; an assumed USB 2.0 link)
 #   BENCH_ROM=FILE        the firmware section's 2 GiB ROM, built before
 #                         (default: built by the section, a few minutes)
 #   BENCH_DIR=DIR         where the big files go (default: a new folder in
@@ -45,7 +47,7 @@ esac
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${1:-$SRC/build/bin}" && pwd) || { echo "usage: bench/run.sh BIN_DIR" >&2; exit 2; }
 export DF=$BIN/droidfix SIM=$BIN/droidfix-sim
-BENCH_SECTIONS=${BENCH_SECTIONS:-intake transfer flash memory hashing firmware startup phones}
+BENCH_SECTIONS=${BENCH_SECTIONS:-intake transfer flash memory hashing firmware startup phones phones_usb}
 export BENCH_OUT=${BENCH_OUT:-$SRC/docs/benchmarks.md}
 
 source "$SRC/bench/lib.sh"

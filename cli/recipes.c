@@ -123,19 +123,58 @@ df_cli_text_list(char *out, size_t outlen, char *const *items, size_t n)
   }
 }
 
-/* One recipe file: loaded in a private sandbox and described. */
+/* Why one state for the whole listing: a new sandbox (a Lua state, its
+ * allow-listed libraries, recipes/lib loaded again) for each recipe was
+ * part of what `droidfix recipes` cost (docs/benchmarks.md, Start-up).
+ * Each recipe still gets its own fresh environment (df_recipe_load_file)
+ * and runs under the budget, the deadline and the memory cap, and the
+ * require cache is emptied before each one, so no recipe sees a helper
+ * module another one changed. The instruction budget and the memory cap
+ * are the state's, shared by the recipes loaded so far: a recipe stopped
+ * by either (or out of memory) in the shared state is loaded again alone
+ * in a private sandbox, exactly as it would be by itself, and that result
+ * is the one listed. Other errors (syntax, validation, the per-call
+ * deadline) do not depend on what ran before and stand. A killed state is
+ * dropped; the next recipe gets a new one. */
+static int
+df_cli_recipe_load(struct df_sandbox **shared, const char *lib, const char *file,
+                   struct df_sandbox **alone, struct df_recipe **r, char *err, size_t errlen)
+{
+  enum df_sandbox_kill killed = DF_SANDBOX_ALIVE;
+  int rc = DF_ENOMEM;
+
+  *alone = NULL;
+  if (*shared == NULL && df_sandbox_new(NULL, lib, shared) != 0) *shared = NULL;
+  if (*shared != NULL && df_sandbox_forget_modules(*shared) == 0) {
+    rc = df_recipe_load_file(df_sandbox_state(*shared), file, r, err, errlen);
+    killed = df_sandbox_killed(*shared);
+    if (killed != DF_SANDBOX_ALIVE) {
+      df_sandbox_free(*shared);
+      *shared = NULL;
+    }
+    if (rc == 0 || (rc != DF_ENOMEM && (killed == DF_SANDBOX_ALIVE ||
+                                        killed == DF_SANDBOX_KILL_DEADLINE)))
+      return rc;
+  }
+  df_sandbox_free(*shared);
+  *shared = NULL;
+  rc = df_sandbox_new(NULL, lib, alone);
+  if (rc == 0) rc = df_recipe_load_file(df_sandbox_state(*alone), file, r, err, errlen);
+  else snprintf(err, errlen, "%s", df_strerror(rc));
+  return rc;
+}
+
+/* One recipe file: loaded (above) and described. */
 static void
 df_cli_recipes_one(struct df_cli *cli, struct df_json *j, const char *file, const char *lib,
-                   int *broken)
+                   struct df_sandbox **shared, int *broken)
 {
   struct df_sandbox *sb = NULL;
   struct df_recipe *r = NULL;
   char err[1024], safe[1200];
   int rc;
 
-  rc = df_sandbox_new(NULL, lib, &sb);
-  if (rc == 0) rc = df_recipe_load_file(df_sandbox_state(sb), file, &r, err, sizeof(err));
-  else snprintf(err, sizeof(err), "%s", df_strerror(rc));
+  rc = df_cli_recipe_load(shared, lib, file, &sb, &r, err, sizeof(err));
   if (rc != 0) {
     (*broken)++;
     if (cli->json) {
@@ -213,6 +252,7 @@ df_cli_recipes_run(struct df_cli *cli, const struct df_cli_args *args)
   struct df_cli_recipe_row *rows = NULL;
   size_t nrows = 0, cap = 0;
   struct df_json j;
+  struct df_sandbox *shared = NULL;
   int broken = 0;
   const char *lib = df_cli_recipe_lib_dir();
 
@@ -255,7 +295,9 @@ df_cli_recipes_run(struct df_cli *cli, const struct df_cli_args *args)
     df_json_key(&j, "recipes");
     df_json_array_begin(&j);
   }
-  for (size_t i = 0; i < nrows; i++) df_cli_recipes_one(cli, &j, rows[i].file, lib, &broken);
+  for (size_t i = 0; i < nrows; i++)
+    df_cli_recipes_one(cli, &j, rows[i].file, lib, &shared, &broken);
+  df_sandbox_free(shared);
   if (cli->json) {
     df_json_array_end(&j);
     df_json_object_end(&j);

@@ -1,10 +1,13 @@
 /* The streaming archive reader: libarchive, entry by entry, with damage
  * reported as DF_ECORRUPT wherever libarchive would let it pass.
  *
- * gzip is undone here with zlib rather than by libarchive, whose gzip filter
+ * gzip is undone here (core/gzip_stream.c: zlib's raw inflate, our header
+ * and trailer checks, df_crc32) rather than by libarchive, whose gzip filter
  * never checks the trailer's CRC-32 and length (3.6: "XXX TODO: Verify the
  * length and CRC"): a flipped byte in a stored deflate block would otherwise
- * go unnoticed. And tar is read to the very end of its stream
+ * go unnoticed. A walk opened with df_archive_open_indexed also notes where
+ * each entry's data lies (core/archive_index.h). And tar is read to the
+ * very end of its stream
  * (read_concatenated_archives), so every compression layer reaches its own
  * end and checks it. */
 #include "core/archive.h"
@@ -17,24 +20,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
+#include "core/archive_index.h"
 #include "core/archive_lib.h"
 #include "core/error.h"
+#include "core/gzip_stream.h"
 
 /* 1 MiB blocks: fewer syscalls; a 1 GiB .tgz reads as fast as tar -xzO. */
 #define DF_ARCHIVE_BLOCK (1u << 20)
 
-/* Our gzip layer: the file, inflated by zlib (which checks every member's
- * CRC-32 and length), handed to libarchive as an uncompressed stream. */
+/* Our gzip layer: the file, inflated by core/gzip_stream.c (which checks
+ * every member's CRC-32 and length), handed to libarchive as an
+ * uncompressed stream. */
 struct df_archive_gz {
-  int fd;
-  z_stream zs;
-  bool zs_ready;
-  bool in_member;       /* inside a gzip member: input may not end here */
-  bool in_eof;
-  bool done;
-  unsigned char *in;
+  struct df_gz *gz;
   unsigned char *out;
 };
 
@@ -48,6 +46,13 @@ struct df_archive {
   bool check_size;      /* regular file with a size in its header */
   uint64_t expect_size;
   uint64_t entry_read;
+  /* df_archive_open_indexed: where each entry's data lies */
+  bool indexing;
+  struct stat st;                          /* the file when it was opened */
+  struct df_archive_index_entry *ix;
+  size_t nix, capix;
+  bool ix_pending;                         /* ix[nix - 1] awaits its end check */
+  bool ix_failed;                          /* out of memory: publish nothing */
 };
 
 static int
@@ -124,66 +129,22 @@ static la_ssize_t
 df_archive_gz_read(struct archive *ar, void *client, const void **buf)
 {
   struct df_archive_gz *g = client;
+  ssize_t n = df_gz_read(g->gz, g->out, DF_ARCHIVE_BLOCK);
 
-  if (g->done) return 0;
-  g->zs.next_out = g->out;
-  g->zs.avail_out = DF_ARCHIVE_BLOCK;
-  while (g->zs.avail_out == DF_ARCHIVE_BLOCK) {
-    int r;
-
-    if (g->zs.avail_in == 0 && !g->in_eof) {
-      ssize_t n = read(g->fd, g->in, DF_ARCHIVE_BLOCK);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        df_la.archive_set_error(ar, errno, "read error: %s", strerror(errno));
-        return ARCHIVE_FATAL;
-      }
-      if (n == 0) {
-        g->in_eof = true;
-      } else {
-        g->zs.next_in = g->in;
-        g->zs.avail_in = (uInt)n;
-      }
-    }
-    if (g->zs.avail_in == 0 && g->in_eof) {
-      if (g->in_member) {
-        df_la.archive_set_error(ar, EILSEQ, "truncated gzip input");
-        return ARCHIVE_FATAL;
-      }
-      g->done = true;
-      break;
-    }
-    if (!g->in_member) {
-      /* A new member (the first, or one concatenated after another). */
-      if (inflateReset(&g->zs) != Z_OK) {
-        df_la.archive_set_error(ar, ENOMEM, "gzip reset failed");
-        return ARCHIVE_FATAL;
-      }
-      g->in_member = true;
-    }
-    r = inflate(&g->zs, Z_NO_FLUSH);
-    if (r == Z_STREAM_END) {
-      g->in_member = false; /* the trailer's CRC and length matched */
-    } else if (r == Z_MEM_ERROR) {
-      df_la.archive_set_error(ar, ENOMEM, "out of memory in gzip");
-      return ARCHIVE_FATAL;
-    } else if (r != Z_OK && r != Z_BUF_ERROR) {
-      df_la.archive_set_error(ar, EILSEQ, "gzip data is corrupt: %s",
-                        g->zs.msg != NULL ? g->zs.msg : "inflate error");
-      return ARCHIVE_FATAL;
-    }
+  if (n < 0) {
+    int e = n == DF_ENOMEM ? ENOMEM : n == DF_ECORRUPT ? EILSEQ : EIO;
+    df_la.archive_set_error(ar, e, "%s", df_gz_error(g->gz));
+    return ARCHIVE_FATAL;
   }
   *buf = g->out;
-  return (la_ssize_t)(DF_ARCHIVE_BLOCK - g->zs.avail_out);
+  return (la_ssize_t)n;
 }
 
 static void
 df_archive_gz_free(struct df_archive_gz *g)
 {
   if (g == NULL) return;
-  if (g->zs_ready) inflateEnd(&g->zs);
-  if (g->fd >= 0) close(g->fd);
-  free(g->in);
+  df_gz_free(g->gz);
   free(g->out);
   free(g);
 }
@@ -193,20 +154,21 @@ static int
 df_archive_gz_new(struct df_archive *a, int fd)
 {
   struct df_archive_gz *g = calloc(1, sizeof(*g));
+  int rc;
 
   if (g == NULL) {
     close(fd);
     return DF_ENOMEM;
   }
-  g->fd = fd;
-  g->in = malloc(DF_ARCHIVE_BLOCK);
+  rc = df_gz_new(fd, &g->gz);
   g->out = malloc(DF_ARCHIVE_BLOCK);
-  /* 16 + 15: gzip wrapper only, largest window. */
-  if (g->in == NULL || g->out == NULL || inflateInit2(&g->zs, 16 + MAX_WBITS) != Z_OK) {
+  if (rc != DF_OK || g->out == NULL) {
     df_archive_gz_free(g);
     return DF_ENOMEM;
   }
-  g->zs_ready = true;
+  /* an access point every 32 MiB: an entry read from the index never
+   * inflates more than that before its first byte */
+  if (a->indexing) df_gz_index_start(g->gz, 32u << 20);
   a->gz = g;
   return DF_OK;
 }
@@ -225,8 +187,8 @@ df_archive_open_fd(const char *path, bool *is_gzip)
   return fd;
 }
 
-int
-df_archive_open(const char *path, struct df_archive **out)
+static int
+df_archive_open_mode(const char *path, bool indexing, struct df_archive **out)
 {
   struct df_archive *a;
   struct stat st;
@@ -245,6 +207,7 @@ df_archive_open(const char *path, struct df_archive **out)
     close(fd);
     return DF_ENOMEM;
   }
+  a->indexing = indexing && is_gzip && fstat(fd, &a->st) == 0;
   a->ar = df_la.archive_read_new();
   if (a->ar == NULL) {
     close(fd);
@@ -278,6 +241,99 @@ df_archive_open(const char *path, struct df_archive **out)
   }
   *out = a;
   return DF_OK;
+}
+
+int
+df_archive_open(const char *path, struct df_archive **out)
+{
+  return df_archive_open_mode(path, false, out);
+}
+
+int
+df_archive_open_indexed(const char *path, struct df_archive **out)
+{
+  return df_archive_open_mode(path, true, out);
+}
+
+/* ---- the index of an indexed walk ---- */
+
+static void
+df_archive_ix_drop(struct df_archive *a)
+{
+  for (size_t i = 0; i < a->nix; i++) free(a->ix[i].path);
+  free(a->ix);
+  a->ix = NULL;
+  a->nix = a->capix = 0;
+  a->ix_pending = false;
+}
+
+/* The entry before ends where the stream is now (pos, once its data and
+ * padding were consumed): only then is its data whole and in place at
+ * data_off (a GNU sparse entry, for one, stores less than its size). */
+static void
+df_archive_ix_end(struct df_archive *a, int64_t pos)
+{
+  struct df_archive_index_entry *e;
+
+  if (!a->ix_pending) return;
+  a->ix_pending = false;
+  e = &a->ix[a->nix - 1];
+  if (e->usable && (uint64_t)pos != e->data_off + e->size + ((512u - e->size % 512u) % 512u))
+    e->usable = 0;
+}
+
+/* Notes an entry just read (its data starts where the stream is). */
+static void
+df_archive_ix_add(struct df_archive *a, const struct df_archive_entry *e)
+{
+  struct df_archive_index_entry *x;
+  char norm[4096];
+  size_t n;
+
+  if (a->ix_failed) return;
+  if (a->nix == a->capix) {
+    size_t cap = a->capix == 0 ? 64 : a->capix * 2;
+    struct df_archive_index_entry *grown = realloc(a->ix, cap * sizeof(*grown));
+    if (grown == NULL) goto oom;
+    a->ix = grown;
+    a->capix = cap;
+  }
+  n = df_archive_index_norm(e->path, norm, sizeof(norm));
+  x = &a->ix[a->nix];
+  x->path = strdup(n > 0 ? norm : "");
+  if (x->path == NULL) goto oom;
+  x->data_off = (uint64_t)df_la.archive_filter_bytes(a->ar, 0);
+  x->size = e->size;
+  x->usable = n > 0 && e->type == DF_ARCHIVE_FILE && e->size_known &&
+              (df_la.archive_format(a->ar) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+  a->nix++;
+  a->ix_pending = true;
+  if (x->usable && df_gz_keep(a->gz->gz, x->data_off) != DF_OK) goto oom;
+  return;
+oom:
+  a->ix_failed = true;
+  df_archive_ix_drop(a);
+}
+
+/* The walk reached its clean end: remembered if the file is still the one
+ * opened and the gzip stream was read to its last trailer. */
+static void
+df_archive_ix_publish(struct df_archive *a)
+{
+  struct stat now;
+  struct df_gz_point *pts;
+  size_t npts;
+
+  if (a->ix_failed || !df_gz_at_end(a->gz->gz)) return;
+  if (df_gz_stat(a->gz->gz, &now) != DF_OK || now.st_dev != a->st.st_dev ||
+      now.st_ino != a->st.st_ino || now.st_size != a->st.st_size ||
+      now.st_mtim.tv_sec != a->st.st_mtim.tv_sec || now.st_mtim.tv_nsec != a->st.st_mtim.tv_nsec ||
+      now.st_ctim.tv_sec != a->st.st_ctim.tv_sec || now.st_ctim.tv_nsec != a->st.st_ctim.tv_nsec)
+    return;
+  npts = df_gz_take_points(a->gz->gz, &pts);
+  (void)df_archive_index_publish(&a->st, a->ix, a->nix, pts, npts);
+  a->ix = NULL;
+  a->nix = a->capix = 0;
 }
 
 /* A tar stream ends with zero blocks; libarchive also takes plain EOF at a
@@ -348,6 +404,7 @@ df_archive_next(struct df_archive *a, struct df_archive_entry *e)
       return df_archive_fail_from_libarchive(a);
   }
   pos_before = df_la.archive_filter_bytes(a->ar, 0);
+  if (a->indexing) df_archive_ix_end(a, pos_before);
   r = df_la.archive_read_next_header(a->ar, &ent);
   if (r == ARCHIVE_EOF) {
     if (df_archive_tar_end_missing(a->ar, pos_before)) {
@@ -356,6 +413,7 @@ df_archive_next(struct df_archive *a, struct df_archive_entry *e)
                              "(truncated)");
     }
     a->at_end = true;
+    if (a->indexing) df_archive_ix_publish(a);
     return 0;
   }
   /* A WARN about a name that does not convert to the locale's charset
@@ -368,6 +426,7 @@ df_archive_next(struct df_archive *a, struct df_archive_entry *e)
   }
   df_archive_fill(ent, e);
   if (e->path == NULL) return df_archive_fail(a, DF_ECORRUPT, "entry without a name");
+  if (a->indexing) df_archive_ix_add(a, e);
   a->in_entry = true;
   a->check_size = e->type == DF_ARCHIVE_FILE && e->size_known;
   a->expect_size = e->size;
@@ -430,5 +489,6 @@ df_archive_close(struct df_archive *a)
   if (a == NULL) return;
   df_la.archive_read_free(a->ar);
   df_archive_gz_free(a->gz);
+  df_archive_ix_drop(a);
   free(a);
 }

@@ -17,6 +17,7 @@
 #include "lua-api/bridge.h"
 #include "lua-api/df_device.h"
 #include "lua-api/df_device_op.h"
+#include "lua-api/risk_gate.h"
 
 #define DF_BACKUP_MAX_FOLDERS 64
 
@@ -27,7 +28,36 @@ struct df_backup_lua_op {
   struct df_backup *b;
   struct df_progress progress;
   struct df_backup_result r;
+  char *not_covered; /* a copy of r.not_covered */
 };
+
+static void df_backup_lua_push_lines(lua_State *L, const char *text);
+
+/* "app-data PKG" / "account TYPE NAME" lines -> the lists recipes show. */
+static void
+df_backup_lua_push_not_covered(lua_State *L, const char *text)
+{
+  lua_Integer na = 0, nc = 0;
+
+  df_backup_lua_push_lines(L, text);
+  lua_setfield(L, -2, "not_backed_up");
+  lua_newtable(L); /* lost_app_data */
+  lua_newtable(L); /* lost_accounts */
+  while (text != NULL && *text != '\0') {
+    const char *nl = strchr(text, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - text) : strlen(text);
+    if (len > 9 && strncmp(text, "app-data ", 9) == 0) {
+      lua_pushlstring(L, text + 9, len - 9);
+      lua_rawseti(L, -3, ++na);
+    } else if (len > 8 && strncmp(text, "account ", 8) == 0) {
+      lua_pushlstring(L, text + 8, len - 8);
+      lua_rawseti(L, -2, ++nc);
+    }
+    text = nl != NULL ? nl + 1 : NULL;
+  }
+  lua_setfield(L, -3, "lost_accounts");
+  lua_setfield(L, -2, "lost_app_data");
+}
 
 static int
 df_backup_lua_push_created(lua_State *L, void *ctx)
@@ -49,7 +79,23 @@ df_backup_lua_push_created(lua_State *L, void *ctx)
   lua_setfield(L, -2, "skipped");
   lua_pushstring(L, op->r.manifest_sha256);
   lua_setfield(L, -2, "manifest_sha256");
+  lua_pushboolean(L, op->r.rooted);
+  lua_setfield(L, -2, "rooted");
+  lua_pushinteger(L, (lua_Integer)op->r.apps);
+  lua_setfield(L, -2, "apps");
+  lua_pushinteger(L, (lua_Integer)op->r.apps_with_data);
+  lua_setfield(L, -2, "apps_with_data");
+  lua_pushboolean(L, op->r.accounts_saved);
+  lua_setfield(L, -2, "accounts");
+  df_backup_lua_push_not_covered(L, op->not_covered);
   return 1;
+}
+
+static void
+df_backup_lua_free_created(void *p)
+{
+  struct df_backup_lua_op *op = p;
+  free(op->not_covered);
 }
 
 static void
@@ -60,7 +106,9 @@ df_backup_lua_created(void *ud, int status, const struct df_backup_result *r)
   if (!df_device_op_alive(op)) return;
   op->head.status = status;
   op->r = *r;
-  df_device_op_complete(op, df_backup_lua_push_created, NULL);
+  op->r.not_covered = NULL;
+  op->not_covered = strdup(r->not_covered != NULL ? r->not_covered : "");
+  df_device_op_complete(op, df_backup_lua_push_created, df_backup_lua_free_created);
 }
 
 /* The run stopped: the backup stops too (its partial is removed), and no
@@ -125,6 +173,7 @@ df_backup_lua_create(lua_State *L)
   int rc;
 
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  df_risk_gate_check(L, "df.backup.create", DF_RISK_CALL_READ, NULL); /* writes the computer only */
   df_lua_device_check_local(L, d, 2, out, true);
   spec.packages = df_backup_lua_flag(L, 3, "packages", true);
   spec.settings = df_backup_lua_flag(L, 3, "settings", true);
@@ -151,6 +200,7 @@ df_backup_lua_create(lua_State *L)
       snprintf(msg, sizeof(msg), "cannot write %s.partial: %s", out, df_strerror(rc));
     return df_device_op_fail(L, op, rc, msg);
   }
+  if (!df_backup_lua_flag(L, 3, "apps", true)) df_backup_skip_apps(op->b);
   df_bridge_set_cancel(op->head.task, df_backup_lua_cancel_create, op);
   return df_device_op_wait(L, op->head.task);
 }
@@ -222,6 +272,8 @@ struct df_restore_lua_op {
   uint64_t files, bytes, dirs, settings_restored;
   char *settings_failed;
   char *missing_apps;
+  char *apps_installed, *apps_data_restored, *apps_failed;
+  bool accounts_restored, reboot_needed;
 };
 
 /* "a\nb\n" -> { "a", "b" } */
@@ -261,8 +313,18 @@ df_backup_lua_push_restored(lua_State *L, void *ctx)
   lua_setfield(L, -2, "settings_failed");
   df_backup_lua_push_lines(L, op->missing_apps);
   lua_setfield(L, -2, "missing_apps");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "apps_reinstalled"); /* a backup holds no APKs */
+  lua_pushboolean(L, op->apps_installed != NULL && op->apps_installed[0] != '\0');
+  lua_setfield(L, -2, "apps_reinstalled");
+  df_backup_lua_push_lines(L, op->apps_installed);
+  lua_setfield(L, -2, "apps_installed");
+  df_backup_lua_push_lines(L, op->apps_data_restored);
+  lua_setfield(L, -2, "apps_data_restored");
+  df_backup_lua_push_lines(L, op->apps_failed);
+  lua_setfield(L, -2, "apps_failed");
+  lua_pushboolean(L, op->accounts_restored);
+  lua_setfield(L, -2, "accounts_restored");
+  lua_pushboolean(L, op->reboot_needed);
+  lua_setfield(L, -2, "reboot_needed");
   return 1;
 }
 
@@ -272,6 +334,9 @@ df_backup_lua_free_restore(void *p)
   struct df_restore_lua_op *op = p;
   free(op->settings_failed);
   free(op->missing_apps);
+  free(op->apps_installed);
+  free(op->apps_data_restored);
+  free(op->apps_failed);
 }
 
 static void
@@ -288,6 +353,11 @@ df_backup_lua_restored(void *ud, int status, const struct df_restore_result *r)
   op->settings_restored = r->settings_restored;
   op->settings_failed = strdup(r->settings_failed != NULL ? r->settings_failed : "");
   op->missing_apps = strdup(r->missing_apps != NULL ? r->missing_apps : "");
+  op->apps_installed = strdup(r->apps_installed != NULL ? r->apps_installed : "");
+  op->apps_data_restored = strdup(r->apps_data_restored != NULL ? r->apps_data_restored : "");
+  op->apps_failed = strdup(r->apps_failed != NULL ? r->apps_failed : "");
+  op->accounts_restored = r->accounts_restored;
+  op->reboot_needed = r->reboot_needed;
   df_device_op_complete(op, df_backup_lua_push_restored, df_backup_lua_free_restore);
 }
 
@@ -313,10 +383,12 @@ df_backup_lua_restore(lua_State *L)
   int rc;
 
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  df_risk_gate_check(L, "df.backup.restore", DF_RISK_CALL_USER_DATA, NULL);
   df_lua_device_check_local(L, d, 2, path, false);
   opts.folders = folders;
   opts.nfolders = df_backup_lua_folders(L, 3, "folders", folders, NULL);
   opts.settings = df_backup_lua_flag(L, 3, "settings", true);
+  opts.no_apps = !df_backup_lua_flag(L, 3, "apps", true);
   dev = df_lua_device_live(L, d, "df.backup.restore");
   op = df_device_op_begin(L, d, "df.backup.restore", sizeof(*op));
   if (dev->adb == NULL)

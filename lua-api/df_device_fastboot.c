@@ -14,6 +14,7 @@
 #include "core/progress.h"
 #include "lua-api/df_device_op.h"
 #include "lua-api/df_module.h"
+#include "lua-api/risk_gate.h"
 #include "plugins/fastboot/flash.h"
 
 #define DF_FB_MAX_INFO 256
@@ -154,6 +155,7 @@ static int
 df_lua_dev_getvar(lua_State *L)
 {
   const char *name = luaL_checkstring(L, 2);
+  df_risk_gate_check(L, "dev:getvar", DF_RISK_CALL_READ, NULL);
   return df_fb_command(L, "dev:getvar", DF_FB_GETVAR, df_fb_check_command(L, 2, "getvar:", name));
 }
 
@@ -164,6 +166,11 @@ df_lua_dev_fastboot(lua_State *L)
   luaL_argcheck(L, command[0] != '\0', 2, "empty command");
   luaL_argcheck(L, strncmp(command, "download:", 9) != 0, 2,
                 "download is not a command: use dev:flash");
+  {
+    char what[96];
+    snprintf(what, sizeof(what), "dev:fastboot(\"%.64s\")", command);
+    df_risk_gate_check(L, what, df_risk_gate_fastboot(command), NULL);
+  }
   return df_fb_command(L, "dev:fastboot", DF_FB_COMMAND, df_fb_check_command(L, 2, "", command));
 }
 
@@ -171,6 +178,7 @@ static int
 df_lua_dev_erase(lua_State *L)
 {
   const char *part = luaL_checkstring(L, 2);
+  df_risk_gate_check(L, "dev:erase", DF_RISK_CALL_FIRMWARE, NULL);
   return df_fb_command(L, "dev:erase", DF_FB_TRUE, df_fb_check_command(L, 2, "erase:", part));
 }
 
@@ -179,6 +187,7 @@ df_lua_dev_set_active(lua_State *L)
 {
   const char *slot = luaL_checkstring(L, 2);
   luaL_argcheck(L, strcmp(slot, "a") == 0 || strcmp(slot, "b") == 0, 2, "slot: \"a\" or \"b\"");
+  df_risk_gate_check(L, "dev:set_active", DF_RISK_CALL_FIRMWARE, NULL);
   return df_fb_command(L, "dev:set_active", DF_FB_TRUE,
                        df_fb_check_command(L, 2, "set_active:", slot));
 }
@@ -236,6 +245,7 @@ df_lua_dev_flash(lua_State *L)
   int rc;
 
   df_fb_check_command(L, 2, "flash:", partition);
+  df_risk_gate_check(L, "dev:flash", DF_RISK_CALL_FIRMWARE, NULL);
   df_lua_device_check_local(L, d, 3, image, false);
   op = df_fb_begin(L, "dev:flash", DF_FB_FLASH, &fb);
   task = op->base.task;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "lua-api/df_device_op.h"
+#include "lua-api/risk_gate.h"
 
 enum df_files_kind { DF_FILES_PUSH, DF_FILES_PULL, DF_FILES_STAT, DF_FILES_LIST };
 
@@ -204,9 +205,15 @@ df_files_start(lua_State *L, enum df_files_kind kind, const char *what, const ch
                const char *remote)
 {
   struct df_lua_device *d = df_lua_device_check(L, 1);
-  struct df_files_op *op = df_device_op_begin(L, d, what, sizeof(*op));
-  struct df_bridge_task *task = op->base.task;
+  struct df_files_op *op;
+  struct df_bridge_task *task;
   int rc;
+
+  /* push writes the phone's storage; pull, stat and list only read */
+  df_risk_gate_check(L, what, kind == DF_FILES_PUSH ? DF_RISK_CALL_USER_DATA : DF_RISK_CALL_READ,
+                     NULL);
+  op = df_device_op_begin(L, d, what, sizeof(*op));
+  task = op->base.task;
 
   op->kind = kind;
   op->local = local != NULL ? strdup(local) : NULL;

@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "lua-api/df_device_op.h"
 #include "lua-api/df_module.h"
+#include "lua-api/risk_gate.h"
 #include "plugins/fastboot/archive_source.h"
 #include "plugins/fastboot/flash.h"
 
@@ -154,6 +155,7 @@ df_lua_dev_flash_entry(lua_State *L)
   for (const char *p = partition; *p; p++)
     luaL_argcheck(L, *p > 0x20 && *p < 0x7f && *p != ':', 2, "printable ASCII, no ':'");
   luaL_argcheck(L, entry[0] != '\0', 4, "the entry's path inside the archive");
+  df_risk_gate_check(L, "dev:flash_entry", DF_RISK_CALL_FIRMWARE, NULL);
   df_lua_device_check_local(L, d, 3, archive, false);
   op = df_device_op_begin(L, d, "dev:flash_entry", sizeof(*op));
   task = op->base.task;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "lua-api/df_device_op.h"
+#include "lua-api/risk_gate.h"
 #include "plugins/adb/adb_shell.h"
 
 #define DF_SHELL_MAX_OUTPUT (16u * 1024 * 1024) /* per stream */
@@ -145,6 +146,7 @@ df_lua_dev_shell(lua_State *L)
   struct df_lua_device *d = df_lua_device_check(L, 1);
   const char *cmd = luaL_checkstring(L, 2);
 
+  df_risk_gate_check_shell(L, "dev:shell", cmd);
   return df_shell_start(L, d, "dev:shell", cmd, false);
 }
 
@@ -161,6 +163,7 @@ df_lua_dev_getprop(lua_State *L)
                   2, "a property name has letters, digits, '.', '_' and '-' only");
   luaL_argcheck(L, name[0] != '\0' && strlen(name) < 256, 2, "a property name is 1-255 bytes");
   snprintf(cmd, sizeof(cmd), "getprop %s", name);
+  df_risk_gate_check(L, "dev:getprop", DF_RISK_CALL_READ, NULL);
   return df_shell_start(L, d, "dev:getprop", cmd, true);
 }
 
@@ -250,6 +253,11 @@ df_lua_dev_reboot(lua_State *L)
   for (size_t i = 0; i < sizeof(df_reboot_targets) / sizeof(*df_reboot_targets); i++)
     if (strcmp(df_reboot_targets[i].name, name) == 0) t = &df_reboot_targets[i];
   luaL_argcheck(L, t != NULL, 2, "target: system, bootloader, recovery, fastboot or sideload");
+  {
+    char what[64];
+    snprintf(what, sizeof(what), "dev:reboot(\"%s\")", name);
+    df_risk_gate_check(L, what, DF_RISK_CALL_REBOOT, NULL);
+  }
   op = df_device_op_begin(L, d, "dev:reboot", sizeof(*op));
   task = op->base.task;
   if (d->dev->adb != NULL) {

@@ -13,9 +13,11 @@
 #include <lauxlib.h>
 
 #include "core/error.h"
+#include "core/usb.h"
 #include "lua-api/device_file.h"
 #include "lua-api/df_device_op.h"
 #include "lua-api/df_module.h"
+#include "lua-api/risk_gate.h"
 #include "plugins/device_find.h"
 
 #define DF_WAIT_DEFAULT_S 120
@@ -174,6 +176,7 @@ df_lua_dev_wait_for(lua_State *L)
   struct df_wait_info w;
   char msg[600];
 
+  df_risk_gate_check(L, "dev:wait_for", DF_RISK_CALL_READ, NULL);
   snprintf(msg, sizeof(msg), "waiting up to %u s for %s in %s mode", timeout_s, d->serial, want);
   memset(&w, 0, sizeof(w));
   w.for_what = "reboot";
@@ -324,6 +327,10 @@ struct df_instruct_any_op {
 struct df_instruct_any {
   struct df_instruct_any_op *op; /* freed by the completion, or when canceled */
   struct df_lua_device_env env;  /* borrowed pointers, as d->env */
+  /* over USB (no endpoints): the model's USB ids, from its device file */
+  struct df_device_usb_id ids[DF_DEVICE_WAIT_NEW_IDS];
+  int nids;
+  bool usb_waiting; /* df_device_wait_usb_new is under way: its callback ends */
   unsigned modes;
   char want[64];
   char combo[32];
@@ -486,6 +493,60 @@ df_instruct_any_on_list(void *ud, struct df_device_list *list)
   uv_timer_start(&w->timer, df_instruct_any_round, 250, 0);
 }
 
+/* The end of the wait over USB (df_device_wait_usb_new). */
+static void
+df_instruct_any_on_usb(void *ud, int status, struct df_device *dev, const char *candidates)
+{
+  struct df_instruct_any *w = ud;
+  struct df_instruct_any_op *op = w->op;
+
+  w->usb_waiting = false;
+  if (!df_device_op_alive(op)) { /* canceled: the op is freed */
+    if (dev != NULL) df_device_close(dev);
+    uv_close((uv_handle_t *)&w->timer, df_instruct_any_free_timer);
+    return;
+  }
+  if (status == 0) {
+    op->dev = dev;
+    if (!df_instruct_any_is_model(w, op->dev, op->base.message, sizeof(op->base.message))) {
+      df_device_close(op->dev);
+      op->dev = NULL;
+      df_instruct_any_end(w, DF_EPERM);
+      return;
+    }
+    snprintf(op->said, sizeof(op->said), "%s", op->base.message);
+    op->base.message[0] = '\0';
+    df_instruct_any_end(w, 0);
+    return;
+  }
+  if (status == DF_EBUSY && candidates[0])
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "several phones showed up in %s mode over USB (%s): droidfix cannot tell which "
+             "one to repair. Leave only that one connected and run again",
+             w->want, candidates);
+  else if (status == DF_EUNAUTHORIZED)
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "a phone showed up over USB but has not allowed this computer: tap \"Allow\" on "
+             "\"Allow USB debugging?\" and run again");
+  else if (status == DF_EBUSY || status == DF_EACCES)
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "a phone showed up over USB but droidfix could not open it: %s",
+             df_usb_error_hint(status) != NULL ? df_usb_error_hint(status)
+                                               : df_strerror(status));
+  else if (status == DF_ETIMEDOUT)
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "no new phone showed up over USB in %s mode within %u s (droidfix showed the %s "
+             "button combination%s). Check the cable, hold the buttons until the %s screen "
+             "shows, and run again",
+             w->want, w->timeout_s, w->combo,
+             w->nids > 0 ? " and looked for the model's USB ids" : "", w->combo);
+  else
+    df_instruct_printf(op->base.message, sizeof(op->base.message),
+             "looking for the phone in %s mode over USB failed: %s", w->want,
+             df_strerror(status));
+  df_instruct_any_end(w, status);
+}
+
 static void
 df_instruct_any_round(uv_timer_t *timer)
 {
@@ -496,8 +557,17 @@ df_instruct_any_round(uv_timer_t *timer)
     uv_close((uv_handle_t *)&w->timer, df_instruct_any_free_timer);
     return;
   }
-  rc = df_device_find(w->env.loop, w->env.eps, w->env.neps, w->env.keys, 2000,
-                      df_instruct_any_on_list, w);
+  if (w->env.neps == 0) {
+    uint64_t now = uv_now(&w->env.loop->uv);
+    w->usb_waiting = true;
+    rc = df_device_wait_usb_new(w->env.loop, w->env.usb, w->env.keys, w->ids, w->nids,
+                                w->modes, w->deadline > now ? (unsigned)(w->deadline - now) : 0,
+                                df_instruct_any_on_usb, w);
+    if (rc != 0) w->usb_waiting = false;
+  } else {
+    rc = df_device_find(w->env.loop, w->env.eps, w->env.neps, w->env.keys, 2000,
+                        df_instruct_any_on_list, w);
+  }
   if (rc != 0) {
     df_instruct_printf(w->op->base.message, sizeof(w->op->base.message),
              "looking for the phone in %s mode failed: %s", w->want, df_strerror(rc));
@@ -508,7 +578,7 @@ df_instruct_any_round(uv_timer_t *timer)
 /* Starts waiting for any phone in map's mode (after the waiting event). */
 static int
 df_instruct_any_start(lua_State *L, struct df_lua_device *d, const struct df_instruct_map *map,
-                      unsigned timeout_s)
+                      unsigned timeout_s, const struct df_device_usb_id *ids, int nids)
 {
   struct df_instruct_any_op *op;
   struct df_instruct_any *w;
@@ -527,6 +597,7 @@ df_instruct_any_start(lua_State *L, struct df_lua_device *d, const struct df_ins
   op->base.d = d;
   w->op = op;
   w->env = d->env;
+  for (int i = 0; i < nids && i < DF_DEVICE_WAIT_NEW_IDS; i++) w->ids[w->nids++] = ids[i];
   w->modes = DF_DEVICE_MODE_BIT(map->mode);
   snprintf(w->want, sizeof(w->want), "%s", df_device_mode_name(map->mode));
   snprintf(w->combo, sizeof(w->combo), "%s", map->combo);
@@ -586,6 +657,8 @@ df_lua_instruct(lua_State *L)
   for (size_t i = 0; i < sizeof(df_instruct_modes) / sizeof(*df_instruct_modes); i++)
     if (strcmp(df_instruct_modes[i].combo, combo) == 0) map = &df_instruct_modes[i];
   luaL_argcheck(L, map != NULL, 2, "mode: fastboot, recovery, download, safe-mode or edl");
+  df_risk_gate_check(L, lua_pushfstring(L, "df.instruct(\"%s\")", combo),
+                     df_risk_gate_instruct(combo), NULL);
   lua_settop(L, 3);
   if (df_model_push(L, d) != 1) return 3; /* nil, msg, code */
   model = lua_gettop(L);
@@ -603,13 +676,11 @@ df_lua_instruct(lua_State *L)
     return df_bridge_push_error(
       L, DF_EUNSUPPORTED,
       lua_pushfstring(L, "droidfix cannot talk to a phone in %s mode yet", combo));
-  if (unseen && (d->env.neps == 0 || d->env.loop == NULL))
+  if (unseen && (d->env.loop == NULL || (d->env.neps == 0 && d->env.usb == NULL)))
     return df_bridge_push_error(
       L, DF_EUNSUPPORTED,
-      lua_pushfstring(L, "droidfix cannot wait for a phone it has not seen yet over USB (not "
-                         "built yet): put the phone into %s mode with its buttons first and run "
-                         "again, or give --connect HOST:PORT",
-                      combo));
+      lua_pushfstring(L, "droidfix cannot look for the phone: USB is not available on this "
+                         "system (libusb found no USB); give --connect HOST:PORT"));
   if (lua_getfield(L, combo_t, "steps") == LUA_TTABLE) {
     steps_t = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, steps_t);
@@ -644,7 +715,29 @@ df_lua_instruct(lua_State *L)
   w.timeout_s = timeout_s;
   w.message = msg;
   df_device_emit_waiting(L, &w);
-  if (unseen) return df_instruct_any_start(L, d, map, timeout_s);
+  if (unseen) {
+    /* Over USB: only a phone with the model's ids (match.usb of its
+     * device file) is opened. */
+    struct df_device_usb_id ids[DF_DEVICE_WAIT_NEW_IDS];
+    int nids = 0;
+    if (lua_getfield(L, model, "match") == LUA_TTABLE && lua_getfield(L, -1, "usb") == LUA_TTABLE) {
+      lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+      int list = lua_gettop(L);
+      for (lua_Integer i = 1; i <= n && nids < DF_DEVICE_WAIT_NEW_IDS; i++) {
+        if (lua_rawgeti(L, list, i) == LUA_TTABLE) {
+          int vt = lua_getfield(L, -1, "vid");
+          int pt = lua_getfield(L, -2, "pid");
+          if (vt == LUA_TNUMBER && pt == LUA_TNUMBER) {
+            ids[nids].vid = (uint16_t)lua_tointeger(L, -2);
+            ids[nids].pid = (uint16_t)lua_tointeger(L, -1);
+            nids++;
+          }
+        }
+        lua_settop(L, list);
+      }
+    }
+    return df_instruct_any_start(L, d, map, timeout_s, ids, nids);
+  }
   return df_wait_start(L, d, "df.instruct", DF_DEVICE_MODE_BIT(map->mode),
                        df_device_mode_name(map->mode), timeout_s);
 }

@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 
 #include "core/archive.h"
+#include "core/archive_index.h"
 #include "core/error.h"
 #include "core/flash_script.h"
 #include "core/hash.h"
@@ -114,6 +115,8 @@ struct df_walk_op {
   char message[512];
   struct df_walk_entry *entries;
   size_t n, cap;
+  struct df_walk_entry *files; /* DF_WALK_FIRMWARE: every entry, as listed */
+  size_t nfiles, capfiles;
   char *text;
   size_t text_len;
   struct df_walk_script scripts[DF_FILES_MAX_SCRIPTS];
@@ -126,6 +129,8 @@ df_walk_free(struct df_walk_op *op)
 {
   for (size_t i = 0; i < op->n; i++) free(op->entries[i].path);
   free(op->entries);
+  for (size_t i = 0; i < op->nfiles; i++) free(op->files[i].path);
+  free(op->files);
   for (size_t i = 0; i < op->nscripts; i++) {
     free(op->scripts[i].name);
     df_flash_script_free(op->scripts[i].parsed);
@@ -149,22 +154,29 @@ df_walk_type_name(enum df_archive_entry_type t)
 }
 
 static int
+df_walk_add_to(struct df_walk_entry **list, size_t *n, size_t *cap, const char *path,
+               const struct df_archive_entry *e)
+{
+  if (*n >= DF_FILES_MAX_LIST) return DF_ETOOBIG;
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    struct df_walk_entry *p = realloc(*list, ncap * sizeof(*p));
+    if (p == NULL) return DF_ENOMEM;
+    *list = p;
+    *cap = ncap;
+  }
+  (*list)[*n].path = strdup(path);
+  if ((*list)[*n].path == NULL) return DF_ENOMEM;
+  (*list)[*n].size = e->size;
+  (*list)[*n].type = e->type;
+  (*n)++;
+  return 0;
+}
+
+static int
 df_walk_add(struct df_walk_op *op, const char *path, const struct df_archive_entry *e)
 {
-  if (op->n >= DF_FILES_MAX_LIST) return DF_ETOOBIG;
-  if (op->n == op->cap) {
-    size_t cap = op->cap ? op->cap * 2 : 64;
-    struct df_walk_entry *p = realloc(op->entries, cap * sizeof(*p));
-    if (p == NULL) return DF_ENOMEM;
-    op->entries = p;
-    op->cap = cap;
-  }
-  op->entries[op->n].path = strdup(path);
-  if (op->entries[op->n].path == NULL) return DF_ENOMEM;
-  op->entries[op->n].size = e->size;
-  op->entries[op->n].type = e->type;
-  op->n++;
-  return 0;
+  return df_walk_add_to(&op->entries, &op->n, &op->cap, path, e);
 }
 
 /* Reads the current entry's data into a new buffer (at most max bytes:
@@ -228,7 +240,12 @@ df_walk_work(uv_work_t *w)
 
   op->anti = -1;
   if (op->kind == DF_WALK_FIRMWARE && stat(op->path, &st) == 0) file_size = (uint64_t)st.st_size;
-  rc = df_archive_open(op->path, &a);
+  /* A whole walk (list, firmware) is remembered: dev:flash_entry then
+   * reads each image from where it starts (core/archive_index.h). */
+  if (op->kind == DF_WALK_READ)
+    rc = df_archive_open(op->path, &a);
+  else
+    rc = df_archive_open_indexed(op->path, &a);
   while (rc == 0 && (rc = df_archive_next(a, &e)) == 1) {
     const char *p = e.path, *rel;
     rc = 0;
@@ -258,6 +275,8 @@ df_walk_work(uv_work_t *w)
         snprintf(op->message, sizeof(op->message), "unsafe entry %s: %s", e.path, why);
         break;
       }
+      rc = df_walk_add_to(&op->files, &op->nfiles, &op->capfiles, p, &e);
+      if (rc != 0) break;
       declared += e.size_known ? e.size : 0;
       if (declared > (64u << 20) && declared / 100 > file_size) {
         rc = DF_ETOOBIG;
@@ -353,6 +372,22 @@ df_walk_push_steps(lua_State *L, const struct df_flash_script *s)
   }
 }
 
+static void
+df_walk_push_list(lua_State *L, const struct df_walk_entry *list, size_t n)
+{
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, list[i].path);
+    lua_setfield(L, -2, "path");
+    lua_pushinteger(L, (lua_Integer)list[i].size);
+    lua_setfield(L, -2, "size");
+    lua_pushstring(L, df_walk_type_name(list[i].type));
+    lua_setfield(L, -2, "type");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
 static int
 df_walk_push(lua_State *L, void *ctx)
 {
@@ -361,17 +396,7 @@ df_walk_push(lua_State *L, void *ctx)
   if (op->status != 0) return df_bridge_push_error(L, op->status, op->message[0] ? op->message : NULL);
   switch (op->kind) {
   case DF_WALK_LIST:
-    lua_createtable(L, (int)op->n, 0);
-    for (size_t i = 0; i < op->n; i++) {
-      lua_createtable(L, 0, 3);
-      lua_pushstring(L, op->entries[i].path);
-      lua_setfield(L, -2, "path");
-      lua_pushinteger(L, (lua_Integer)op->entries[i].size);
-      lua_setfield(L, -2, "size");
-      lua_pushstring(L, df_walk_type_name(op->entries[i].type));
-      lua_setfield(L, -2, "type");
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
+    df_walk_push_list(L, op->entries, op->n);
     return 1;
   case DF_WALK_READ:
     lua_pushlstring(L, op->text, op->text_len);
@@ -431,6 +456,9 @@ df_walk_push(lua_State *L, void *ctx)
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "images");
+    /* every entry, as df.archive.list gives them: one walk does both */
+    df_walk_push_list(L, op->files, op->nfiles);
+    lua_setfield(L, -2, "files");
     return 1;
   }
   }

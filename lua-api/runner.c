@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "lua-api/bridge.h"
 #include "lua-api/df_device.h"
+#include "lua-api/risk_gate.h"
 
 enum df_runner_phase {
   DF_RUNNER_IDLE = 0,
@@ -39,6 +40,7 @@ struct df_runner {
   enum df_runner_phase phase;
   struct df_bridge_task *task;
   struct df_lua_device *device; /* ctx.device, held by ctx */
+  struct df_risk_gate gate;     /* what the running step function may do */
   uv_timer_t finish_kick; /* finishes a canceled run from the loop; the
                              runner is freed in its close callback */
   bool started;
@@ -236,6 +238,13 @@ df_runner_new(struct df_loop *loop, const struct df_runner_options *opts,
   r->L = df_sandbox_state(r->sb);
   df_sandbox_add_global(r->sb, "df", df_module_push);
   df_module_set_host(r->L, &df_runner_host, r);
+  r->gate.dry_run = r->opts.dry_run;
+  rc = df_risk_gate_install(r->L, &r->gate);
+  if (rc != 0) {
+    df_sandbox_free(r->sb);
+    free(r);
+    return rc;
+  }
   uv_timer_init(&loop->uv, &r->finish_kick);
   r->finish_kick.data = r;
   *out = r;
@@ -379,6 +388,7 @@ df_runner_after_load(struct df_runner *r, char *err, size_t errlen)
   r->report.nsteps = r->recipe->nsteps;
   r->report.recipe_id = r->recipe->id;
   r->report.dry_run = r->opts.dry_run;
+  r->gate.recipe_id = r->recipe->id;
   for (i = 0; i < r->report.nsteps; i++) {
     r->report.steps[i].id = r->recipe->steps[i].id;
     r->report.steps[i].title = r->recipe->steps[i].title;
@@ -516,6 +526,14 @@ df_runner_on_task_done(void *ud, lua_State *V, int status, int n)
   int first = lua_gettop(V) - n + 1;
 
   r->task = NULL;
+  r->gate.phase = DF_RISK_PHASE_NONE;
+  if (r->gate.violation != NULL) {
+    /* a refused call fails the step even when the recipe caught the error */
+    char *why = r->gate.violation;
+    r->gate.violation = NULL;
+    df_runner_end_step(r, DF_STEP_FAILED, why);
+    return;
+  }
   if (status != LUA_OK) {
     df_runner_end_step(r, DF_STEP_FAILED,
                        df_runner_strdup_printf("error in %s of step '%s': %s",
@@ -609,11 +627,19 @@ static int
 df_runner_start_task(struct df_runner *r, const char *which)
 {
   struct df_runner_call_args a = {r, which};
+  const struct df_recipe_step *step = &r->recipe->steps[r->cur];
+  enum df_risk_phase phase = r->phase == DF_RUNNER_FIX      ? DF_RISK_PHASE_FIX
+                             : r->phase == DF_RUNNER_VERIFY ? DF_RISK_PHASE_VERIFY
+                                                            : DF_RISK_PHASE_CHECK;
+
+  df_risk_gate_enter(&r->gate, phase, step->id, step->risk,
+                     phase == DF_RISK_PHASE_VERIFY && strcmp(which, "check") == 0);
 
   lua_pushcfunction(r->L, df_runner_push_call);
   lua_pushlightuserdata(r->L, &a);
   if (lua_pcall(r->L, 1, 2, 0) != LUA_OK) {
     lua_pop(r->L, 1);
+    r->gate.phase = DF_RISK_PHASE_NONE;
     return DF_ENOMEM;
   }
   return df_bridge_task_start(r->L, r->loop, 1, df_runner_on_task_done, r, &r->task);
@@ -1020,6 +1046,7 @@ df_runner_free(struct df_runner *r)
   }
   free(r->report.steps);
   free(r->report.message);
+  df_risk_gate_clear(&r->gate);
   if (r->ctx_ref != LUA_NOREF) luaL_unref(r->L, LUA_REGISTRYINDEX, r->ctx_ref);
   df_recipe_free(r->recipe);
   df_sandbox_free(r->sb);

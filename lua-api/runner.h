@@ -11,7 +11,11 @@
  * function, check runs again and must find nothing). The report says per
  * step what was checked, found, changed and verified; the run's status is
  * healthy (0), not fixed (1) or could not proceed (2). Events (for --json)
- * go to a callback. Many runs share one loop: --all is many runners. */
+ * go to a callback. Many runs share one loop: --all is many runners.
+ * Each run keeps a risk gate (lua-api/risk_gate.h): check may only read the
+ * phone, fix may go up to its step's declared risk and reboot, verify may
+ * read, reboot and wait; a device call above that raises, and the step
+ * fails (status 2) even when the recipe caught the error. */
 #ifndef DF_LUA_RUNNER_H
 #define DF_LUA_RUNNER_H
 

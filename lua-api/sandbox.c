@@ -642,6 +642,25 @@ df_sb_setup(lua_State *L)
   return 0;
 }
 
+static int
+df_sb_forget_modules_protected(lua_State *L)
+{
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &df_sb_key_modules);
+  return 0;
+}
+
+int
+df_sandbox_forget_modules(struct df_sandbox *sb)
+{
+  lua_pushcfunction(sb->L, df_sb_forget_modules_protected);
+  if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
+    lua_pop(sb->L, 1);
+    return DF_ENOMEM;
+  }
+  return 0;
+}
+
 void
 df_sandbox_push_env(lua_State *L)
 {

@@ -72,6 +72,14 @@ df_sandbox_from_state(lua_State *L);
 int
 df_sandbox_add_global(struct df_sandbox *sb, const char *name, df_sandbox_global_fn fn);
 
+/* Forgets the helper modules required so far in this state: the next
+ * require loads and runs the module afresh, in a new environment. For a
+ * state that loads several recipes one after another (`droidfix recipes`),
+ * so that no recipe sees a module table an earlier one changed. Returns 0
+ * or DF_ENOMEM (the old cache is then kept: drop the state). */
+int
+df_sandbox_forget_modules(struct df_sandbox *sb);
+
 /* Pushes a fresh environment table: the allow-listed standard library
  * (per-environment copies), the sandboxed load/require/setmetatable/
  * getmetatable/collectgarbage, the added globals, and a metatable that

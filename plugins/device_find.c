@@ -241,6 +241,22 @@ struct df_wait_usb {
     uint8_t bus, address;
   } others[DF_WAIT_USB_OTHERS];
   int nothers;
+  /* ---- df_device_wait_usb_new: any phone not seen yet ---- */
+  bool any;
+  bool baselining; /* inside the first scan: arrivals are what was there */
+  df_device_wait_new_cb new_cb;
+  struct df_device_usb_id ids[DF_DEVICE_WAIT_NEW_IDS];
+  int nids;
+  struct { /* the interfaces plugged in at the start: never probed */
+    uint8_t bus, address;
+    uint16_t vid, pid;
+    char serial[128];
+  } start[DF_WAIT_USB_OTHERS];
+  int nstart;
+  struct df_device *found; /* the first phone that answered in the mode */
+  uint64_t settle_until;
+  int ncandidates;
+  char candidates[300];
 };
 
 struct df_wait_usb_probe {
@@ -268,9 +284,57 @@ df_wait_usb_finish(struct df_wait_usb *w, int status, struct df_device *dev)
   df_usb_set_callbacks(w->usb, w->old_cbs, w->old_ud);
   if (w->unauthorized != NULL && w->unauthorized != dev) df_device_close(w->unauthorized);
   w->unauthorized = NULL;
+  if (w->found != NULL && w->found != dev) df_device_close(w->found);
+  w->found = NULL;
   uv_timer_stop(&w->timer);
   uv_close((uv_handle_t *)&w->timer, df_wait_usb_timer_closed);
-  w->cb(w->userdata, status, dev);
+  if (w->new_cb != NULL)
+    w->new_cb(w->userdata, status, dev, status == DF_EBUSY ? w->candidates : "");
+  else
+    w->cb(w->userdata, status, dev);
+}
+
+/* ---- a phone not seen yet (df_device_wait_usb_new) ---- */
+
+static bool
+df_wait_usb_at_start(const struct df_wait_usb *w, const struct df_usb_device_info *info)
+{
+  for (int i = 0; i < w->nstart; i++)
+    if (w->start[i].bus == info->bus && w->start[i].address == info->address &&
+        w->start[i].vid == info->vid && w->start[i].pid == info->pid &&
+        strcmp(w->start[i].serial, info->serial) == 0)
+      return true;
+  return false;
+}
+
+static bool
+df_wait_usb_id_fits(const struct df_wait_usb *w, const struct df_usb_device_info *info)
+{
+  if (w->nids == 0) return true;
+  for (int i = 0; i < w->nids; i++)
+    if (w->ids[i].vid == info->vid && w->ids[i].pid == info->pid) return true;
+  return false;
+}
+
+/* A phone answered in a wanted mode: the first is kept, a second one (a
+ * phone with another serial) makes the wait end in DF_EBUSY once settled. */
+static void
+df_wait_usb_candidate(struct df_wait_usb *w, struct df_device *dev)
+{
+  size_t n = strlen(w->candidates);
+
+  if (w->found != NULL && strcmp(w->found->serial, dev->serial) == 0) {
+    df_device_close(dev); /* the same phone, seen again */
+    return;
+  }
+  snprintf(w->candidates + n, sizeof(w->candidates) - n, "%s%s", n ? ", " : "", dev->serial);
+  w->ncandidates++;
+  if (w->found == NULL) {
+    w->found = dev;
+    w->settle_until = uv_now(&w->loop->uv) + DF_DEVICE_WAIT_NEW_SETTLE_MS;
+  } else {
+    df_device_close(dev);
+  }
 }
 
 /* Can an interface of this kind be the phone in one of the wanted modes? */
@@ -301,11 +365,17 @@ df_wait_usb_on_probe(void *userdata, int status, struct df_device *dev)
 
   if (w->done) {
     if (dev != NULL) df_device_close(dev);
+  } else if (w->any && status == DF_OK && (w->modes & DF_DEVICE_MODE_BIT(dev->mode))) {
+    df_wait_usb_candidate(w, dev);
+  } else if (w->any && status == DF_OK && dev->mode != DF_DEVICE_UNAUTHORIZED) {
+    /* A new phone, not (yet) in the mode: look again at the next scan. */
+    df_device_close(dev);
+    df_usb_forget(w->usb, &pr->info);
   } else if (status != DF_OK) {
     /* Not ready yet (adbd or the bootloader still starting), or gone:
      * the next scan looks again. */
     df_usb_forget(w->usb, &pr->info);
-  } else if (strcmp(dev->serial, w->serial) != 0) {
+  } else if (!w->any && strcmp(dev->serial, w->serial) != 0) {
     if (w->nothers < DF_WAIT_USB_OTHERS) {
       w->others[w->nothers].bus = pr->info.bus;
       w->others[w->nothers].address = pr->info.address;
@@ -336,7 +406,22 @@ df_wait_usb_arrived(void *ud, const struct df_usb_device_info *info)
   struct df_wait_usb_probe *pr;
   int rc;
 
+  if (w->baselining) {
+    if (w->nstart < DF_WAIT_USB_OTHERS) {
+      w->start[w->nstart].bus = info->bus;
+      w->start[w->nstart].address = info->address;
+      w->start[w->nstart].vid = info->vid;
+      w->start[w->nstart].pid = info->pid;
+      snprintf(w->start[w->nstart].serial, sizeof(w->start[0].serial), "%s", info->serial);
+      w->nstart++;
+    }
+    df_log_debug("usb: %s %04x:%04x at %s (serial '%s') was there at the start: not the "
+                 "phone awaited", df_usb_kind_name(info->kind), info->vid, info->pid,
+                 info->port_path, info->serial);
+    return;
+  }
   if (w->done || !df_wait_usb_kind_fits(w, info->kind) || df_wait_usb_is_other(w, info)) return;
+  if (w->any && (df_wait_usb_at_start(w, info) || !df_wait_usb_id_fits(w, info))) return;
   if (w->unauthorized != NULL && w->unauthorized_info.bus == info->bus &&
       w->unauthorized_info.address == info->address)
     return;
@@ -367,6 +452,12 @@ df_wait_usb_left(void *ud, const struct df_usb_device_info *info)
   struct df_wait_usb *w = ud;
 
   /* A departed device's address may be given to another one. */
+  for (int i = 0; i < w->nstart; i++) {
+    if (w->start[i].bus == info->bus && w->start[i].address == info->address) {
+      w->start[i] = w->start[--w->nstart];
+      break;
+    }
+  }
   for (int i = 0; i < w->nothers; i++) {
     if (w->others[i].bus == info->bus && w->others[i].address == info->address) {
       w->others[i] = w->others[--w->nothers];
@@ -390,14 +481,25 @@ df_wait_usb_tick(uv_timer_t *timer)
     struct df_device *dev = w->unauthorized;
     if (w->modes & DF_DEVICE_MODE_BIT(dev->mode)) {
       w->unauthorized = NULL;
-      df_wait_usb_finish(w, DF_OK, dev);
-      return;
-    }
-    if (dev->mode == DF_DEVICE_OFFLINE) {
+      if (!w->any) {
+        df_wait_usb_finish(w, DF_OK, dev);
+        return;
+      }
+      df_wait_usb_candidate(w, dev);
+    } else if (dev->mode == DF_DEVICE_OFFLINE) {
       w->unauthorized = NULL;
       df_device_close(dev);
       df_usb_forget(w->usb, &w->unauthorized_info);
     }
+  }
+  /* A phone found: once settled, and no probe is under way (refs counts
+   * the timer and each probe), it is the one, unless another answered. */
+  if (w->found != NULL && (now >= w->deadline || (now >= w->settle_until && w->refs == 1))) {
+    if (w->ncandidates > 1)
+      df_wait_usb_finish(w, DF_EBUSY, NULL);
+    else
+      df_wait_usb_finish(w, DF_OK, w->found);
+    return;
   }
   if (now >= w->deadline) {
     df_wait_usb_finish(w, w->unauthorized != NULL ? DF_EUNAUTHORIZED
@@ -447,5 +549,48 @@ df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb
   uv_timer_init(&loop->uv, &w->timer);
   w->timer.data = w;
   uv_timer_start(&w->timer, df_wait_usb_tick, 0, 0);
+  return DF_OK;
+}
+
+int
+df_device_wait_usb_new(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
+                       const struct df_device_usb_id *ids, int nids, unsigned modes,
+                       unsigned timeout_ms, df_device_wait_new_cb cb, void *userdata)
+{
+  struct df_wait_usb *w;
+  int rc;
+
+  if (loop == NULL || usb == NULL || modes == 0 || cb == NULL || nids < 0 ||
+      nids > DF_DEVICE_WAIT_NEW_IDS || (nids > 0 && ids == NULL))
+    return DF_EINVAL;
+  w = calloc(1, sizeof(*w));
+  if (w == NULL) return DF_ENOMEM;
+  w->loop = loop;
+  w->usb = usb;
+  w->keys = keys;
+  w->any = true;
+  w->modes = modes;
+  for (int i = 0; i < nids; i++) w->ids[i] = ids[i];
+  w->nids = nids;
+  w->deadline = uv_now(&loop->uv) + timeout_ms;
+  w->new_cb = cb;
+  w->userdata = userdata;
+  w->refs = 1;
+  df_usb_get_callbacks(usb, &w->old_cbs, &w->old_ud);
+  df_usb_set_callbacks(usb, &df_wait_usb_cbs, w);
+  /* What is plugged in now is noted, not probed: it answered nobody when
+   * the run started, and the phone awaited is one that appears. */
+  df_usb_forget(usb, NULL);
+  w->baselining = true;
+  rc = df_usb_scan(usb);
+  w->baselining = false;
+  if (rc != DF_OK) {
+    df_usb_set_callbacks(usb, w->old_cbs, w->old_ud);
+    free(w);
+    return rc;
+  }
+  uv_timer_init(&loop->uv, &w->timer);
+  w->timer.data = w;
+  uv_timer_start(&w->timer, df_wait_usb_tick, DF_WAIT_USB_SCAN_MS, 0);
   return DF_OK;
 }

@@ -8,6 +8,8 @@
 #ifndef DF_DEVICE_FIND_H
 #define DF_DEVICE_FIND_H
 
+#include <stdint.h>
+
 #include "plugins/device.h"
 
 #define DF_DEVICE_FIND_MAX 64
@@ -66,5 +68,39 @@ int
 df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
                    const char *serial, unsigned modes, unsigned timeout_ms,
                    df_device_wait_cb cb, void *userdata);
+
+/* Waits for a phone droidfix has not seen yet over USB: a run that started
+ * with no phone answering (`droidfix run RECIPE --model ID`), while its
+ * user brings the phone into a mode with its buttons. The adb and fastboot
+ * interfaces plugged in at the call are noted first and never probed: only
+ * an interface that appears afterwards (hotplug, or the rescan every few
+ * hundred ms), that can be in one of `modes` and, when nids > 0, whose
+ * vendor:product is one of ids (the model's USB ids from its device file),
+ * is probed. A phone that answers in one of `modes` is a candidate; the
+ * wait then goes on for DF_DEVICE_WAIT_NEW_SETTLE_MS (and until the probes
+ * under way end) to see whether a second phone answers too. Which model
+ * the phone is (getvar product, ro.product.device: dev->codename) is the
+ * caller's to check.
+ * cb: status 0 with the phone (the callee's to close); DF_EBUSY when two
+ * or more phones answered, candidates naming them ("SER1, SER2"); at the
+ * timeout DF_EUNAUTHORIZED, DF_EBUSY / DF_EACCES with candidates "" (an
+ * interface could not be opened: see df_usb_error_hint) or DF_ETIMEDOUT.
+ * Takes over usb's arrivals until cb, as df_device_wait_usb does.
+ * Returns DF_EINVAL, DF_ENOMEM, or df_usb_scan's error for the first look;
+ * then cb is never called. */
+#define DF_DEVICE_WAIT_NEW_SETTLE_MS 1000
+#define DF_DEVICE_WAIT_NEW_IDS 16
+
+struct df_device_usb_id {
+  uint16_t vid, pid;
+};
+
+typedef void (*df_device_wait_new_cb)(void *userdata, int status, struct df_device *dev,
+                                      const char *candidates);
+
+int
+df_device_wait_usb_new(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
+                       const struct df_device_usb_id *ids, int nids, unsigned modes,
+                       unsigned timeout_ms, df_device_wait_new_cb cb, void *userdata);
 
 #endif

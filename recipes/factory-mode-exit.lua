@@ -50,16 +50,11 @@ local function test_apps(ctx)
   return out
 end
 
--- Is a test app in front? Reboots first when a fix asked for it. Returns
--- the component in front when it belongs to a test app, else nil.
+-- Is a test app in front? A fix that asked for a reboot has had it
+-- (phone.settle runs before each verify; a check only reads the phone).
+-- Returns the component in front when it belongs to a test app, else nil.
 local function in_factory_mode(ctx)
   local dev = ctx.device
-  if ctx.scratch.reboot_pending then
-    df.step("rebooting to see whether the phone starts normally")
-    phone.reboot(dev)
-    ctx.scratch.reboot_pending = false
-    ctx.scratch.reboots = (ctx.scratch.reboots or 0) + 1
-  end
   local comp = parse.focused_activity(phone.sh(dev, "dumpsys activity activities"))
   if comp == nil then return nil end
   local pkg = comp:match("^([^/]+)")
@@ -83,14 +78,18 @@ return {
     .. "reboot, verify. Without root, and on Xiaomi (CIT) and others: the factory test app the device file "
     .. "names has its data cleared, reboot, verify. A phone that still starts in the test screen may have a "
     .. "volume key held down.",
-  risk = "app-data",
+  -- user-data for the rooted Samsung step only: it writes files in /efs, a
+  -- persistent partition outside any app (the risk gate counts a file
+  -- written as user data), so the runner backs the phone up before it.
+  -- Every other step clears app data.
+  risk = "user-data",
   applies_to = { modes = { "system", "factory-mode" } },
   author = "droidfix",
-  steps = {
+  steps = phone.settle_before_verify({
     {
       id = "efs-flags",
       title = "Samsung: factory mode flags in /efs (root)",
-      risk = "app-data",
+      risk = "user-data",
       check = function(ctx)
         local dev = ctx.device
         if model(ctx).vendor ~= "samsung" then return false end
@@ -152,23 +151,26 @@ return {
         for _, p in ipairs(test_apps(ctx)) do
           if p ~= pkg then list[#list + 1] = p end
         end
+        local records = {}
         for _, p in ipairs(list) do
           phone.sh(dev, "am force-stop " .. p)
-          local ok, why = phone.clear(dev, p, false)
-          if not ok then error("pm clear " .. p .. ": " .. why, 0) end
+          local r = phone.clear_measured(dev, p, false)
+          if not r.ok then error("pm clear " .. p .. ": " .. r.why, 0) end
           cleared[#cleared + 1] = p
+          records[#records + 1] = r
         end
-        ctx.scratch.cleared = cleared
+        ctx.scratch.cleared = records
         ctx.scratch.reboot_pending = true
-        return "cleared the data and cache of " .. table.concat(cleared, ", ")
+        local freed = phone.freed_note(records)
+        return "cleared the data and cache of " .. table.concat(cleared, ", ") .. (freed ~= "" and ("; " .. freed) or "")
       end,
+      -- pm clear's own Success and the apps still installed (live), not
+      -- the per-app sizes of dumpsys diskstats (Android's daily snapshot,
+      -- which still shows the old data until its next run). Whether the
+      -- phone now starts normally is the next step's check, after the
+      -- reboot this verify makes first.
       verify = function(ctx)
-        local ds = phone.diskstats(ctx.device)
-        for _, p in ipairs(ctx.scratch.cleared) do
-          local s = ds.packages[p]
-          if s and s.data > 0 then return false, p .. " still holds data" end
-        end
-        return true
+        return phone.verify_cleared(ctx.device, ctx.scratch.cleared)
       end,
     },
     {
@@ -199,5 +201,5 @@ return {
           .. "have the keys repaired (or the phone reflashed if they work)"
       end,
     },
-  },
+  }, "rebooting to see whether the phone starts normally"),
 }

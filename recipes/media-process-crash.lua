@@ -1,9 +1,12 @@
 -- "android.process.media has stopped": the consumer guides' fixes, least
 -- harmful first, each followed by a reboot that shows whether the crash is
--- gone (the check of the next step reboots when the previous fix asked for
--- it, and finds nothing once the crash has stopped). docs/recipes.md lists
--- the steps and where each fix comes from (DOMAIN.md; AOSP sources).
-local parse = require("parse")
+-- gone (the verify of a fix that asked for it reboots first, so the check of
+-- the next step reads the new boot and finds nothing once the crash has
+-- stopped; a check only reads the phone). Verifies use live facts (pm
+-- clear's answer, the package's state, master sync as dumpsys content
+-- reports it), never the per-app sizes of dumpsys diskstats, which are
+-- Android's daily snapshot. docs/recipes.md lists the steps and where each
+-- fix comes from (DOMAIN.md; AOSP sources).
 local phone = require("phone")
 
 local PROCESS = "android.process.media"
@@ -32,16 +35,11 @@ local function media_provider(ctx)
 end
 
 -- Crashes of this boot that are the fault: android.process.media, and the
--- MediaProvider module's own process on Android 11+. Reboots first when a
--- fix asked for it, so "the crash is gone after boot" is what it sees.
+-- MediaProvider module's own process on Android 11+. A fix that asked for a
+-- reboot has had it by now (phone.settle before each verify), so "the crash
+-- is gone after boot" is what it sees.
 local function crashes(ctx)
   local dev = ctx.device
-  if ctx.scratch.reboot_pending then
-    df.step("rebooting to see whether the crash is gone")
-    phone.reboot(dev)
-    ctx.scratch.reboot_pending = false
-    ctx.scratch.reboots = (ctx.scratch.reboots or 0) + 1
-  end
   local media = media_provider(ctx)
   local out = {}
   local all = phone.crashes(dev)
@@ -81,7 +79,8 @@ local function crashes_of(list, pkg)
   return out, all_named
 end
 
--- Force-stops pkg and empties its cache; returns a sentence.
+-- Force-stops pkg and empties its cache (the record of the clear goes to
+-- ctx.scratch.cleared_caches); returns a sentence.
 local function stop_and_clear_cache(ctx, pkg)
   local dev = ctx.device
   phone.sh(dev, "am force-stop " .. pkg)
@@ -89,19 +88,38 @@ local function stop_and_clear_cache(ctx, pkg)
     return pkg .. ": stopped; this Android's pm has no --cache-only, so its cache was left (Settings > Apps > "
       .. pkg .. " > Storage > Clear cache does it by hand)"
   end
-  local ok, why = phone.clear(dev, pkg, true)
-  if not ok then error("pm clear --cache-only " .. pkg .. ": " .. why, 0) end
-  return pkg .. ": stopped, cache cleared"
+  local hint = phone.size_hint(dev, pkg, "cache")
+  local r = phone.clear_measured(dev, pkg, true)
+  if not r.ok then error("pm clear --cache-only " .. pkg .. ": " .. r.why, 0) end
+  local list = ctx.scratch.cleared_caches or {}
+  list[#list + 1] = r
+  ctx.scratch.cleared_caches = list
+  return pkg .. ": stopped, cache cleared" .. phone.size_note(hint)
 end
 
-local function cache_of(ctx, pkg)
-  local s = phone.diskstats(ctx.device).packages[pkg]
-  return s and s.cache or 0
+-- Force-stops pkg and clears its data; the record goes to
+-- ctx.scratch[key]. Returns a sentence.
+local function stop_and_clear_data(ctx, pkg, key)
+  local dev = ctx.device
+  local hint = phone.size_hint(dev, pkg, "data")
+  phone.sh(dev, "am force-stop " .. pkg)
+  local r = phone.clear_measured(dev, pkg, false)
+  if not r.ok then error("pm clear " .. pkg .. ": " .. r.why, 0) end
+  ctx.scratch[key] = { r }
+  local freed = phone.freed_note({ r })
+  return "cleared the data of " .. pkg .. phone.size_note(hint) .. (freed ~= "" and ("; " .. freed) or "")
 end
 
-local function data_of(ctx, pkg)
-  local s = phone.diskstats(ctx.device).packages[pkg]
-  return s and s.data or 0
+-- The step's verify for a clear: pm clear answered Success and the
+-- provider is still installed and enabled (dumpsys package, live).
+local function verify_clear(ctx, key)
+  local ok, why = phone.verify_cleared(ctx.device, ctx.scratch[key])
+  if not ok then return false, why end
+  for _, r in ipairs(ctx.scratch[key]) do
+    local info = phone.package(ctx.device, r.pkg)
+    if info.enabled == 2 or info.enabled == 3 then return false, r.pkg .. " is disabled" end
+  end
+  return true
 end
 
 local function ago(days)
@@ -157,9 +175,11 @@ return {
   applies_to = { modes = { "system", "safe-mode" } },
   params = {
     recent_days = { type = "number", default = 30, help = "third-party apps installed within this many days are suspects" },
+    sync_wait_s = { type = "number", default = 300,
+      help = "how long droidfix waits for the person to turn sync off, then on, in Settings" },
   },
   author = "droidfix",
-  steps = {
+  steps = phone.settle_before_verify({
     {
       id = "google-caches",
       title = "Stop Google Services Framework and Google Play, clear their caches",
@@ -184,23 +204,19 @@ return {
       end,
       fix = function(ctx)
         local done = {}
+        ctx.scratch.cleared_caches = {}
         for _, pkg in ipairs({ GSF, VENDING }) do
-          ctx.scratch["cache_before_" .. pkg] = cache_of(ctx, pkg)
           done[#done + 1] = stop_and_clear_cache(ctx, pkg)
         end
         ctx.scratch.reboot_pending = true
         -- Google Services Framework's data stays: clearing it resets the
         -- phone's GSF id (DOMAIN.md), an expert step, never a default.
-        return table.concat(done, "; ")
+        local freed = phone.freed_note(ctx.scratch.cleared_caches)
+        return table.concat(done, "; ") .. (freed ~= "" and ("; " .. freed) or "")
       end,
       verify = function(ctx)
         if not phone.has_cache_only(ctx.device, ctx) then return true end
-        for _, pkg in ipairs({ GSF, VENDING }) do
-          if cache_of(ctx, pkg) > 0 and cache_of(ctx, pkg) >= (ctx.scratch["cache_before_" .. pkg] or 0) then
-            return false, pkg .. "'s cache is still there"
-          end
-        end
-        return true
+        return verify_clear(ctx, "cleared_caches")
       end,
     },
     {
@@ -216,18 +232,12 @@ return {
           .. "; clearing the Download Manager's data drops its download history and stuck downloads, not the downloaded files"
       end,
       fix = function(ctx)
-        local dev = ctx.device
-        ctx.scratch.dm_before = data_of(ctx, DOWNLOADS)
-        phone.sh(dev, "am force-stop " .. DOWNLOADS)
-        local ok, why = phone.clear(dev, DOWNLOADS, false)
-        if not ok then error("pm clear " .. DOWNLOADS .. ": " .. why, 0) end
+        local msg = stop_and_clear_data(ctx, DOWNLOADS, "dm_cleared")
         ctx.scratch.reboot_pending = true
-        return "cleared the data of " .. DOWNLOADS .. " (" .. parse.human(ctx.scratch.dm_before) .. ")"
+        return msg
       end,
       verify = function(ctx)
-        local now = data_of(ctx, DOWNLOADS)
-        if now > 0 and now >= ctx.scratch.dm_before then return false, "the Download Manager's data is still there" end
-        return true
+        return verify_clear(ctx, "dm_cleared")
       end,
     },
     {
@@ -244,20 +254,12 @@ return {
           .. "; clearing " .. media.pkg .. "'s data rebuilds the media index (photos and files stay; the gallery rescans them)"
       end,
       fix = function(ctx)
-        local dev = ctx.device
-        local media = media_provider(ctx)
-        ctx.scratch.media_before = data_of(ctx, media.pkg)
-        phone.sh(dev, "am force-stop " .. media.pkg)
-        local ok, why = phone.clear(dev, media.pkg, false)
-        if not ok then error("pm clear " .. media.pkg .. ": " .. why, 0) end
+        local msg = stop_and_clear_data(ctx, media_provider(ctx).pkg, "media_cleared")
         ctx.scratch.reboot_pending = true
-        return "cleared the data of " .. media.pkg .. " (" .. parse.human(ctx.scratch.media_before) .. ")"
+        return msg
       end,
       verify = function(ctx)
-        local media = media_provider(ctx)
-        local now = data_of(ctx, media.pkg)
-        if now > 0 and now >= ctx.scratch.media_before then return false, "the media storage data is still there" end
-        return true
+        return verify_clear(ctx, "media_cleared")
       end,
     },
     {
@@ -271,32 +273,42 @@ return {
       end,
       fix = function(ctx)
         local dev = ctx.device
-        -- AOSP has no shell command for master sync; droidfix-sim's `cmd
-        -- content get-master-sync` stands for one. Probe it, else ask.
-        local out, exit = phone.sh(dev, "cmd content get-master-sync 2>&1")
-        local v = parse.trim(out)
-        if exit == 0 and (v == "true" or v == "false") then
-          phone.sh(dev, "cmd content set-master-sync false")
-          df.sleep(2000)
-          phone.sh(dev, "cmd content set-master-sync true")
-          ctx.scratch.sync_probe = true
-          ctx.scratch.reboot_pending = true
-          return "sync turned off and on again"
+        -- AOSP has no shell command that turns master sync off or on
+        -- (ContentShellCommand has only reset-today-stats; `content` and
+        -- `requestsync` do not reach it): the person flips "Automatically
+        -- sync data" in Settings, and droidfix watches SyncManager's own
+        -- report (dumpsys content, "Auto sync: u0=...") to see each half
+        -- happen, so nothing is taken on trust.
+        local wait = ctx.params.sync_wait_s
+        local where = "Settings > Accounts (or Passwords & accounts, or Users & accounts)"
+        ctx.scratch.sync_seen_off = false
+        if phone.master_sync(dev) then
+          df.say("On the phone: %s > turn 'Automatically sync data' OFF (confirm with OK). "
+            .. "droidfix waits until the phone reports sync off.", where)
+          if not phone.wait_master_sync(dev, false, wait) then
+            ctx.scratch.sync_result = string.format("sync was not turned off within %d s", wait)
+            return "not done: " .. ctx.scratch.sync_result
+          end
+          ctx.scratch.sync_seen_off = true
         end
-        ctx.scratch.sync_probe = false
-        df.say("On the phone: Settings > Accounts (or Passwords & accounts) > turn 'Automatically sync data' off, wait a few seconds, turn it on again.")
-        local yes = df.confirm("Have you turned sync off and on again on the phone?")
-        ctx.scratch.sync_by_hand = yes == true
+        df.say("Sync is off. Now turn 'Automatically sync data' ON again in %s; droidfix waits until the phone "
+          .. "reports sync on.", where)
+        if not phone.wait_master_sync(dev, true, wait) then
+          ctx.scratch.sync_result = string.format("sync is off and was not turned on again within %d s", wait)
+          return "not done: " .. ctx.scratch.sync_result
+        end
         ctx.scratch.reboot_pending = true
-        return yes and "sync turned off and on again by hand" or "sync was not turned off and on"
+        return ctx.scratch.sync_seen_off and "sync turned off and on again on the phone (the phone reported both)"
+          or "sync was off; turned on on the phone (the phone reported it)"
       end,
       verify = function(ctx)
-        if ctx.scratch.sync_probe then
-          local out = phone.sh(ctx.device, "cmd content get-master-sync")
-          if parse.trim(out) ~= "true" then return false, "sync is off: turn it on in Settings > Accounts" end
-          return true
+        if ctx.scratch.sync_result then
+          return false, ctx.scratch.sync_result .. ": turn 'Automatically sync data' on in Settings > Accounts"
         end
-        return ctx.scratch.sync_by_hand, "sync was not turned off and on again"
+        if not phone.master_sync(ctx.device) then
+          return false, "sync is off: turn 'Automatically sync data' on in Settings > Accounts"
+        end
+        return true
       end,
     },
     {
@@ -461,5 +473,5 @@ return {
         return true
       end,
     },
-  },
+  }, "rebooting to see whether the crash is gone"),
 }

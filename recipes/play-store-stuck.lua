@@ -3,8 +3,11 @@
 -- connection, a disabled Download Manager), then the Play Store's cache,
 -- then, only if downloads still wait after a reboot, its data and the
 -- Download Manager's queue; the Play Store's version and another account
--- last. A fix that needs a reboot to show sets reboot_pending; the next
--- check reboots and reads the Play Store's log of the new boot.
+-- last. A fix that needs a reboot to show sets reboot_pending; its verify
+-- reboots first (phone.settle; a check only reads the phone), so the next
+-- check reads the Play Store's log of the new boot. Verifies use live
+-- facts (free space, pm clear's answer, the packages' state); the per-app
+-- sizes of dumpsys diskstats are Android's daily snapshot, named as such.
 -- docs/recipes.md lists the steps and the source of each fix.
 local parse = require("parse")
 local phone = require("phone")
@@ -14,14 +17,10 @@ local DOWNLOADS = "com.android.providers.downloads"
 local MiB = 1024 * 1024
 
 -- What the Play Store (tag Finsky) and the Download Manager logged this
--- boot. Reboots first when a fix asked for it (unless no_reboot).
-local function symptoms(ctx, no_reboot)
+-- boot (a fix that asked for a reboot has had it: phone.settle runs before
+-- each verify).
+local function symptoms(ctx)
   local dev = ctx.device
-  if ctx.scratch.reboot_pending and not no_reboot then
-    df.step("rebooting to see whether downloads proceed")
-    phone.reboot(dev)
-    ctx.scratch.reboot_pending = false
-  end
   local log = phone.log(dev)
   local s = { lines = {} }
   for _, e in ipairs(log) do
@@ -81,9 +80,18 @@ local function still_blocked(ctx)
   return nil
 end
 
-local function data_of(ctx, pkg, field)
-  local s = phone.diskstats(ctx.device).packages[pkg]
-  return s and s[field] or 0
+-- Force-stops pkg and clears its data (or cache): the record (pm clear's
+-- answer, /data's free space around it) goes to ctx.scratch[key]. Returns
+-- "... (N by Android's daily storage count ...); freed M on /data".
+local function stop_and_clear(ctx, pkg, cache_only, key)
+  local dev = ctx.device
+  local hint = phone.size_hint(dev, pkg, cache_only and "cache" or "data")
+  phone.sh(dev, "am force-stop " .. pkg)
+  local r = phone.clear_measured(dev, pkg, cache_only)
+  if not r.ok then error("pm clear " .. (cache_only and "--cache-only " or "") .. pkg .. ": " .. r.why, 0) end
+  ctx.scratch[key] = { r }
+  local freed = phone.freed_note({ r })
+  return phone.size_note(hint) .. (freed ~= "" and ("; " .. freed) or "")
 end
 
 return {
@@ -103,7 +111,7 @@ return {
       help = "Play Store versions below this major number count as outdated (a heuristic)" },
   },
   author = "droidfix",
-  steps = {
+  steps = phone.settle_before_verify({
     {
       id = "storage",
       title = "Space on /data",
@@ -112,13 +120,10 @@ return {
         local d = phone.data_space(ctx.device)
         local min = ctx.params.min_free_mb * MiB
         if d.avail >= min then return false end
-        local ds = phone.diskstats(ctx.device)
-        local big = {}
-        for _, p in ipairs(parse.largest(ds, "cache", 3)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
-        local s = symptoms(ctx, true)
+        local s = symptoms(ctx)
         local waiting = s.waiting_apps and ("; waiting for space: " .. table.concat(s.waiting_apps, ", ")) or ""
         return true, string.format("only %s free on /data (of %s); largest caches: %s%s",
-          parse.human(d.avail), parse.human(d.total), table.concat(big, ", "), waiting)
+          parse.human(d.avail), parse.human(d.total), phone.largest_hint(ctx.device, "cache", 3), waiting)
       end,
       fix = function(ctx)
         local want = ctx.params.min_free_mb * 2
@@ -132,11 +137,8 @@ return {
       verify = function(ctx)
         local d = phone.data_space(ctx.device)
         if d.avail >= ctx.params.min_free_mb * MiB then return true end
-        local ds = phone.diskstats(ctx.device)
-        local big = {}
-        for _, p in ipairs(parse.largest(ds, "data", 3)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
         return false, string.format("still only %s free after trimming caches; the largest app data: %s (free space by hand)",
-          parse.human(d.avail), table.concat(big, ", "))
+          parse.human(d.avail), phone.largest_hint(ctx.device, "data", 3))
       end,
     },
     {
@@ -144,7 +146,7 @@ return {
       title = "A download larger than the free space",
       risk = "app-data",
       check = function(ctx)
-        local s = symptoms(ctx, true)
+        local s = symptoms(ctx)
         if not s.large then return false end
         local d = phone.data_space(ctx.device)
         if d.avail >= s.large.bytes then return false end
@@ -166,14 +168,10 @@ return {
         local large = ctx.scratch.large
         local d = phone.data_space(ctx.device)
         if d.avail >= large.bytes then return true end
-        local big = {}
-        for _, p in ipairs(parse.largest(phone.diskstats(ctx.device), "data", 3)) do
-          big[#big + 1] = p.name .. " " .. parse.human(p.bytes)
-        end
         return false, string.format("still only %s free after trimming caches, and %s needs %s: free space by hand "
           .. "(photos and videos, or apps: the largest app data are %s), or download smaller apps first: "
           .. "a very large download waits until there is room", parse.human(d.avail), large.app,
-          parse.human(large.bytes), table.concat(big, ", "))
+          parse.human(large.bytes), phone.largest_hint(ctx.device, "data", 3))
       end,
     },
     {
@@ -278,31 +276,26 @@ return {
       check = function(ctx)
         -- This boot's log, without a reboot: the guides clear the cache
         -- in any case, and a cache is cheap to lose.
-        local s = symptoms(ctx, true)
+        local s = symptoms(ctx)
         if not s.any then return false end
         local info = phone.package(ctx.device, VENDING)
         return true, string.format("the Play Store (%s) logs: %s", info and info.version_name or "?", first_lines(s, 3))
       end,
       fix = function(ctx)
         local dev = ctx.device
-        ctx.scratch.vending_cache = data_of(ctx, VENDING, "cache")
-        phone.sh(dev, "am force-stop " .. VENDING)
         ctx.scratch.reboot_pending = true
         if not phone.has_cache_only(dev, ctx) then
+          phone.sh(dev, "am force-stop " .. VENDING)
           -- Android 10's pm has no --cache-only: the data step below goes on
           -- if downloads still wait.
           ctx.scratch.cache_by_hand = true
           return "stopped the Play Store; this Android's pm has no --cache-only (Settings > Apps > Google Play Store > Storage > Clear cache does it by hand)"
         end
-        local ok, why = phone.clear(dev, VENDING, true)
-        if not ok then error("pm clear --cache-only " .. VENDING .. ": " .. why, 0) end
-        return "stopped the Play Store and cleared its cache (" .. parse.human(ctx.scratch.vending_cache) .. ")"
+        return "stopped the Play Store and cleared its cache" .. stop_and_clear(ctx, VENDING, true, "vending_cache")
       end,
       verify = function(ctx)
         if ctx.scratch.cache_by_hand then return true end
-        local now = data_of(ctx, VENDING, "cache")
-        if now > 0 and now >= ctx.scratch.vending_cache then return false, "the Play Store's cache is still there" end
-        return true
+        return phone.verify_cleared(ctx.device, ctx.scratch.vending_cache)
       end,
     },
     {
@@ -339,18 +332,12 @@ return {
           .. "; clearing its data drops its settings and queue (apps and the Google account stay)"
       end,
       fix = function(ctx)
-        local dev = ctx.device
-        ctx.scratch.vending_data = data_of(ctx, VENDING, "data")
-        phone.sh(dev, "am force-stop " .. VENDING)
-        local ok, why = phone.clear(dev, VENDING, false)
-        if not ok then error("pm clear " .. VENDING .. ": " .. why, 0) end
+        local msg = stop_and_clear(ctx, VENDING, false, "vending_data")
         ctx.scratch.reboot_pending = true
-        return "cleared the Play Store's data (" .. parse.human(ctx.scratch.vending_data) .. ")"
+        return "cleared the Play Store's data" .. msg
       end,
       verify = function(ctx)
-        local now = data_of(ctx, VENDING, "data")
-        if now > 0 and now >= ctx.scratch.vending_data then return false, "the Play Store's data is still there" end
-        return true
+        return phone.verify_cleared(ctx.device, ctx.scratch.vending_data)
       end,
     },
     {
@@ -364,18 +351,12 @@ return {
           .. "; clearing its data drops its download history and the stuck downloads, not downloaded files"
       end,
       fix = function(ctx)
-        local dev = ctx.device
-        ctx.scratch.dm_data = data_of(ctx, DOWNLOADS, "data")
-        phone.sh(dev, "am force-stop " .. DOWNLOADS)
-        local ok, why = phone.clear(dev, DOWNLOADS, false)
-        if not ok then error("pm clear " .. DOWNLOADS .. ": " .. why, 0) end
+        local msg = stop_and_clear(ctx, DOWNLOADS, false, "dm_data")
         ctx.scratch.reboot_pending = true
-        return "cleared the Download Manager's data (" .. parse.human(ctx.scratch.dm_data) .. ")"
+        return "cleared the Download Manager's data" .. msg
       end,
       verify = function(ctx)
-        local now = data_of(ctx, DOWNLOADS, "data")
-        if now > 0 and now >= ctx.scratch.dm_data then return false, "the Download Manager's data is still there" end
-        return true
+        return phone.verify_cleared(ctx.device, ctx.scratch.dm_data)
       end,
     },
     {
@@ -419,7 +400,7 @@ return {
         -- What is left is for the person: another Google account (or the
         -- same one signed in again when its sign-in fails), a smaller
         -- download first, or a reflash. droidfix reboots and looks again.
-        local s = symptoms(ctx, true)
+        local s = symptoms(ctx)
         local blocked = still_blocked(ctx)
         if blocked then
           -- Another account would not help: what blocks every download is
@@ -454,5 +435,5 @@ return {
         return true
       end,
     },
-  },
+  }, "rebooting to see whether downloads proceed"),
 }

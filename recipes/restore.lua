@@ -2,10 +2,14 @@
 -- before a risky step): the whole archive is checked against its manifest
 -- first and a damaged or truncated one is refused before the phone is
 -- touched; then its files go back to their places, the settings that differ
--- are put back where `settings put` can, and apps that were installed then
--- but are not now are listed (a backup holds no APKs: droidfix cannot
--- reinstall them). Verified by hashing the files on the phone (sha256sum)
--- against the manifest.
+-- are put back where `settings put` can, apps that were installed then but
+-- are not now are reinstalled from the APKs in the backup, and, when the
+-- backup was taken with root and the phone gives root now, their private
+-- data and the accounts go back too (the phone is restarted so Android
+-- reads the account databases again). What the backup does not hold (taken
+-- without root: apps' data, accounts) is said before anything is written.
+-- Verified by hashing the files on the phone (sha256sum) against the
+-- manifest and by listing the apps.
 --
 -- Risk user-data: restoring writes over the phone's files, so a file changed
 -- since the backup goes back to its old content. That is the risk that makes
@@ -50,6 +54,40 @@ local function manifest(ctx)
   return files
 end
 
+-- The backup's own account of what it could not hold
+-- (meta/not-backed-up.txt; absent in backups from before it existed).
+local function not_in_backup(ctx)
+  local text = df.archive.read_text(ctx.params.archive, "meta/not-backed-up.txt", 1048576)
+  if not text or text == "" then return nil end
+  local apps, accounts = {}, {}
+  for line in text:gmatch("[^\n]+") do
+    local pkg = line:match("^app%-data (.+)$")
+    local acc = line:match("^account (.+)$")
+    if pkg then apps[#apps + 1] = pkg end
+    if acc then accounts[#accounts + 1] = acc end
+  end
+  local parts = {}
+  if #apps > 0 then parts[#parts + 1] = "the private data of " .. table.concat(apps, ", ") end
+  if #accounts > 0 then parts[#parts + 1] = "the accounts " .. table.concat(accounts, ", ") .. " (sign in again)" end
+  if #parts == 0 then return nil end
+  return "this backup does not hold " .. table.concat(parts, " and ")
+    .. " (it was taken without root): they cannot be restored"
+end
+
+-- Apps in the backup (apps/PKG/...) that the phone does not have now.
+local function missing_apps(ctx)
+  local text = df.archive.read_text(ctx.params.archive, "meta/apps.txt", 1048576)
+  if not text or text == "" then return {} end
+  local r = ctx.device:shell("pm list packages -3")
+  local now = {}
+  for name in ((r and r.stdout) or ""):gmatch("package:([%w%._]+)") do now[name] = true end
+  local missing = {}
+  for name, apks in text:gmatch("([%w%._]+) apks=(%d+)") do
+    if tonumber(apks) > 0 and not now[name] then missing[#missing + 1] = name end
+  end
+  return missing
+end
+
 -- Files on the phone whose sha256 differs from the manifest (or are gone).
 local function differing(ctx)
   local files = manifest(ctx)
@@ -82,6 +120,8 @@ return {
     archive = { type = "path", required = true, help = "the backup archive (.tar) to restore" },
     folders = { type = "string", default = "", help = "restore only under these phone folders (commas); default all" },
     settings = { type = "boolean", default = true, help = "put settings back where `settings put` can" },
+    apps = { type = "boolean", default = true,
+             help = "reinstall the backup's apps that are missing (and, with root, their data and the accounts)" },
   },
   steps = {
     {
@@ -94,6 +134,8 @@ return {
           -- Refused before anything touches the phone: the run stops here.
           error("refusing to restore: " .. tostring(msg), 0)
         end
+        local gap = not_in_backup(ctx)
+        if gap then df.say("Before restoring: " .. gap .. ".") end
         return false
       end,
       fix = function() return nil end,
@@ -104,14 +146,26 @@ return {
       risk = "user-data",
       check = function(ctx)
         local bad, total = differing(ctx)
-        if #bad == 0 then return false end
-        return true, string.format("%d of %d files differ from the backup or are missing (first: %s)",
-          #bad, total, bad[1])
+        local gone = ctx.params.apps and missing_apps(ctx) or {}
+        if #bad == 0 and #gone == 0 then return false end
+        local parts = {}
+        if #bad > 0 then
+          parts[#parts + 1] = string.format("%d of %d files differ from the backup or are missing (first: %s)",
+            #bad, total, bad[1])
+        end
+        if #gone > 0 then
+          parts[#parts + 1] = string.format("%d apps of the backup are not installed (%s)", #gone,
+            table.concat(gone, ", "))
+        end
+        local gap = not_in_backup(ctx)
+        if gap then parts[#parts + 1] = gap end
+        return true, table.concat(parts, "; ")
       end,
       fix = function(ctx)
         local r, msg, code = df.backup.restore(ctx.device, ctx.params.archive, {
           folders = folder_list(ctx.params.folders),
           settings = ctx.params.settings,
+          apps = ctx.params.apps,
         })
         if not r then error("the restore failed (" .. tostring(code) .. "): " .. tostring(msg), 0) end
         ctx.scratch.manifest = nil
@@ -123,10 +177,33 @@ return {
           df.say("Settings not put back: " .. table.concat(r.settings_failed, "; "))
           parts[#parts + 1] = string.format("%d settings could not be put back", #r.settings_failed)
         end
+        if #r.apps_installed > 0 then
+          parts[#parts + 1] = string.format("%d apps reinstalled (%s)", #r.apps_installed,
+            table.concat(r.apps_installed, ", "))
+        end
+        if #r.apps_data_restored > 0 then
+          parts[#parts + 1] = string.format("data of %d apps put back", #r.apps_data_restored)
+        end
+        if #r.apps_failed > 0 then
+          df.say("Not fully restored: " .. table.concat(r.apps_failed, "; "))
+          parts[#parts + 1] = string.format("%d apps or accounts not fully restored", #r.apps_failed)
+        end
         if #r.missing_apps > 0 then
-          df.say("Apps installed at backup time but not now (droidfix cannot reinstall apps; install them from the Play Store): "
+          df.say("Apps installed at backup time but not now (install them from the Play Store): "
             .. table.concat(r.missing_apps, ", "))
           parts[#parts + 1] = string.format("%d apps to reinstall by hand", #r.missing_apps)
+        end
+        if r.accounts_restored then
+          parts[#parts + 1] = "accounts put back"
+        end
+        if r.reboot_needed then
+          -- Android reads the account databases when it starts.
+          df.step("restarting the phone so Android reads the restored accounts")
+          local ok, err = ctx.device:reboot("system")
+          if not ok then error("the phone did not restart: " .. tostring(err), 0) end
+          ok, err = ctx.device:wait_for("system", { timeout = 120 })
+          if not ok then error("the phone did not come back after the restart: " .. tostring(err), 0) end
+          parts[#parts + 1] = "phone restarted"
         end
         return table.concat(parts, "; ")
       end,
@@ -134,6 +211,11 @@ return {
         local bad = differing(ctx)
         if #bad > 0 then
           return false, string.format("%d files still differ from the backup (first: %s)", #bad, bad[1])
+        end
+        local gone = ctx.params.apps and missing_apps(ctx) or {}
+        if #gone > 0 then
+          -- Split APKs and failed installs: said, not hidden; files are back.
+          df.say("Apps of the backup still not installed: " .. table.concat(gone, ", "))
         end
         return true
       end,

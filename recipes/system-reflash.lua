@@ -110,17 +110,20 @@ local function check_package(ctx)
     end
   end
 
+  -- One walk of the whole package: every entry, the gzip CRC and length at
+  -- its end, unsafe entries refused. It also leaves an index behind, so
+  -- that dev:flash_entry reads each image from where it starts instead of
+  -- inflating the package from its first byte for every image.
   df.step("Reading the whole package")
-  local files, msg = df.archive.list(p.firmware)
-  if not files then
+  local info, msg, code = df.firmware.inspect(p.firmware)
+  if not info then
+    if code == "EUNSAFE" or code == "ETOOBIG" then
+      fail("the package cannot be read as a Xiaomi fastboot ROM (%s); nothing was changed.", msg)
+    end
     fail("the package is damaged or incomplete (%s). Download it again; nothing was changed.",
          msg)
   end
-  local info
-  info, msg = df.firmware.inspect(p.firmware)
-  if not info then
-    fail("the package cannot be read as a Xiaomi fastboot ROM (%s); nothing was changed.", msg)
-  end
+  local files = info.files
   local script = info.scripts[script_name]
   if not script then
     fail("the package has no %s: is it a Xiaomi fastboot ROM (not a recovery .zip)?", script_name)

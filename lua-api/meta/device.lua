@@ -9,6 +9,14 @@
 -- `nil, message, code` (code such as "ENODEV", "ETIMEDOUT", "EDEVFAIL",
 -- "EUNSUPPORTED"); misuse (a wrong argument type, a local path outside the
 -- run's work folder) raises naming the argument.
+--
+-- Every call has a risk class (read-only, app-data, user-data, firmware, or
+-- a reboot), written under each function. The risk gate
+-- (lua-api/risk_gate.c) checks it against the step function running:
+-- check() may only read (it also runs for --dry-run), fix() may go up to
+-- its step's declared risk and reboot, verify() may read, reboot and wait.
+-- A call above that raises naming the recipe, step, phase, call and class,
+-- and fails the step even when the recipe catches the error.
 
 ---A mode the phone can be in, as droidfix sees it over ADB or fastboot.
 ---@alias df.DeviceMode "system"|"recovery"|"sideload"|"bootloader"|"fastbootd"
@@ -60,6 +68,14 @@ local Device = {}
 ---local r = ctx.device:shell("pm clear com.android.vending")
 ---if r.exit ~= 0 then return nil, r.stderr end
 ---```
+---
+---Risk class: by the command line, conservatively: read-only only when every
+---command in it (split on `|`, `&&`, `||`, `;`, `&`, newlines) is a known
+---reader (`getprop`, `dumpsys`, `pm list`, `settings get`, `logcat -d`,
+---`cat`, `ls` ...) with no output redirection but to /dev/null and no command
+---substitution; app-data for `pm clear`, `am force-stop`, `settings put`,
+---`cmd appops reset` and the like; firmware for writes to block devices;
+---anything else user-data. A `reboot` command counts as a reboot.
 ---@param cmd string
 ---@return df.ShellResult|nil result
 ---@return string? message
@@ -67,6 +83,8 @@ local Device = {}
 function Device:shell(cmd) end
 
 ---A system property ("" when it is not set).
+---
+---Risk class: read-only.
 ---@param name string e.g. "ro.build.version.release"
 ---@return string|nil value
 ---@return string? message
@@ -75,6 +93,8 @@ function Device:getprop(name) end
 
 ---Copies a local file to the phone. local_path must lie under ctx.workdir
 ---or be a parameter of type "path"; anything else raises.
+---
+---Risk class: user-data (it writes the phone's storage).
 ---@param local_path string
 ---@param remote_path string
 ---@return true|nil ok
@@ -84,6 +104,8 @@ function Device:push(local_path, remote_path) end
 
 ---Copies a file from the phone (through local_path..".partial", renamed when
 ---complete). local_path must lie under ctx.workdir or be a "path" parameter.
+---
+---Risk class: read-only.
 ---@param remote_path string
 ---@param local_path string
 ---@return true|nil ok
@@ -92,6 +114,8 @@ function Device:push(local_path, remote_path) end
 function Device:pull(remote_path, local_path) end
 
 ---Facts about a file on the phone, or false when there is none.
+---
+---Risk class: read-only.
 ---@param remote string
 ---@return df.Stat|false|nil st
 ---@return string? message
@@ -99,6 +123,8 @@ function Device:pull(remote_path, local_path) end
 function Device:stat(remote) end
 
 ---A folder's entries on the phone.
+---
+---Risk class: read-only.
 ---@param remote string
 ---@return df.DirEntry[]|nil entries
 ---@return string? message
@@ -107,6 +133,9 @@ function Device:list(remote) end
 
 ---Reboots the phone into target, from ADB or fastboot as its mode allows.
 ---Does not wait: follow with dev:wait_for.
+---
+---Risk class: a reboot: allowed in fix() and verify(), refused in check() and
+---in --dry-run.
 ---@param target df.RebootTarget
 ---@return true|nil ok
 ---@return string? message
@@ -122,6 +151,8 @@ function Device:reboot(target) end
 ---local ok, err = dev:wait_for("bootloader", { timeout = 60 })
 ---if not ok then return nil, err end
 ---```
+---
+---Risk class: read-only.
 ---@param modes df.DeviceMode|df.DeviceMode[]
 ---@param opts? df.WaitOptions
 ---@return true|nil ok
@@ -130,6 +161,8 @@ function Device:reboot(target) end
 function Device:wait_for(modes, opts) end
 
 ---A fastboot variable (bootloader, fastbootd).
+---
+---Risk class: read-only.
 ---@param name string e.g. "current-slot", "unlocked", "max-download-size"
 ---@return string|nil value
 ---@return string? message the phone's FAIL text
@@ -139,6 +172,11 @@ function Device:getvar(name) end
 ---Any fastboot command ("oem device-info", "flashing unlock",
 ---"set_active:a", ...). INFO lines are shown to the user as they arrive
 ---and returned as a list.
+---
+---Risk class: read-only for `getvar:...`; a reboot for `reboot`,
+---`reboot-bootloader`, `reboot-recovery`, `reboot-fastboot` and `continue`;
+---firmware for everything else (`oem ...`, `flashing ...`, `erase:`,
+---`format:`, `set_active:`, `reboot-edl`).
 ---@param command string at most 64 bytes
 ---@return string|nil okay_text the text after OKAY
 ---@return string[]|string info_lines_or_message
@@ -147,6 +185,8 @@ function Device:fastboot(command) end
 
 ---Writes an image file (raw or sparse) to a partition, in sparse pieces
 ---when it is bigger than the phone takes at once; progress is shown.
+---
+---Risk class: firmware.
 ---@param partition string
 ---@param image_path string a local file (under ctx.workdir or a "path" parameter)
 ---@param opts? df.FlashOptions
@@ -157,6 +197,8 @@ function Device:flash(partition, image_path, opts) end
 
 ---Writes one entry of an archive (a firmware .tgz/.zip) to a partition,
 ---streaming it straight out of the archive (no temporary file).
+---
+---Risk class: firmware.
 ---@param partition string
 ---@param archive_path string
 ---@param entry_path string the entry's path inside the archive
@@ -167,6 +209,8 @@ function Device:flash(partition, image_path, opts) end
 function Device:flash_entry(partition, archive_path, entry_path, opts) end
 
 ---Erases a partition (fastboot erase:NAME).
+---
+---Risk class: firmware.
 ---@param partition string
 ---@return true|nil ok
 ---@return string? message
@@ -174,6 +218,8 @@ function Device:flash_entry(partition, archive_path, entry_path, opts) end
 function Device:erase(partition) end
 
 ---Makes slot the active one (fastboot set_active:SLOT).
+---
+---Risk class: firmware.
 ---@param slot "a"|"b"
 ---@return true|nil ok
 ---@return string? message
@@ -240,6 +286,9 @@ function df.model(dev) end
 ---local ok, err, code = df.instruct(ctx.device, "fastboot")
 ---if not ok then return nil, err end
 ---```
+---
+---Risk class: a reboot (the person restarts the phone); firmware for "edl"
+---and "download".
 ---@param dev df.Device
 ---@param mode "fastboot"|"recovery"|"download"|"safe-mode"|"edl"
 ---@param opts? df.InstructOptions
@@ -304,6 +353,7 @@ function df.archive.read_text(path, entry, max_bytes) end
 ---@field anti_version integer|nil the anti-rollback version, when it has one
 ---@field scripts table<string, { steps: df.FlashScriptStep[] }> the flash scripts, parsed (never run)
 ---@field images string[] the image entries (*.img) in the package
+---@field files table[] every entry, as df.archive.list gives them (path, size, type): the same walk, no second read of the package
 
 ---@class df.firmware
 df.firmware = {}

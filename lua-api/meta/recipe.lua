@@ -48,12 +48,15 @@
 ---@field title string
 ---@field risk? df.Risk at most the recipe's risk; defaults to it
 ---Is the problem there? Return a truthy value (and a description) when it is;
----false or nil skips the step.
+---false or nil skips the step. It may only read the phone: --dry-run runs it
+---and promises no change; a call of a higher risk class, or a reboot, raises.
 ---@field check fun(ctx: df.Context): any, string?
----Repairs it. A string returned is reported as what was changed.
+---Repairs it. A string returned is reported as what was changed. It may make
+---calls up to the step's risk, and reboot; a call above raises.
 ---@field fix fun(ctx: df.Context): string?
 ---Did the fix hold? Return true, or false and why. Without verify, check runs
----again and must find nothing.
+---again and must find nothing. It may read the phone, reboot it and wait for
+---it; a call that changes more raises.
 ---@field verify? fun(ctx: df.Context): boolean, string?
 ---@field notes? string
 

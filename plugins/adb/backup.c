@@ -1,6 +1,9 @@
 /* Taking a backup: walk the folders with sync LIST, gather apps, settings
- * and sync state with shell commands, then pull every file straight into
- * the archive writer (hashing as it streams), write meta/ and the manifest,
+ * and sync state with shell commands (and, for spec.apps, each app's APK
+ * paths, whether su gives root, and the accounts), then pull every file
+ * straight into the archive writer (hashing as it streams; an app's data
+ * and the account databases are first made into a tar in /data/local/tmp
+ * by root, pulled, and removed), write meta/ and the manifest,
  * seal, read the whole archive back against the manifest on the thread
  * pool, and only then rename OUT.partial to OUT. One step at a time on the
  * loop; the phone's answers drive it. */
@@ -31,14 +34,43 @@ struct df_backup_file {
   uint64_t size;
   uint32_t mode;
   int64_t mtime;
+  char *entry;   /* name in the archive; NULL: files/<remote> */
+  char *prepare; /* shell command that makes remote first (NULL: none) */
+  char *cleanup; /* shell command that removes it afterwards */
+  char *what;    /* for meta/not-backed-up.txt when prepare fails */
+  int owner;     /* 1 + index in pkgs: an APK or data of that app; -1: accounts */
+  bool is_data;  /* an app's data tar */
 };
+
+enum df_backup_app_data { DF_BK_DATA_NONE = 0, DF_BK_DATA_QUEUED, DF_BK_DATA_SAVED, DF_BK_DATA_FAILED };
+
+struct df_backup_app {
+  uint32_t apks_found, apks_saved;
+  enum df_backup_app_data data;
+};
+
+/* Where root leaves the tars it makes for the backup to pull. */
+#define DF_BACKUP_TMP "/data/local/tmp/.droidfix-backup-"
+
+/* The AccountManager databases (AOSP AccountsDb: DE_DATABASE_NAME in
+ * /data/system_de/<user>, CE_DATABASE_NAME in /data/system_ce/<user>), with
+ * SQLite's side files, relative to /data. */
+static const char *const df_backup_account_files[] = {
+  "system_de/0/accounts_de.db", "system_de/0/accounts_de.db-journal",
+  "system_de/0/accounts_de.db-wal", "system_ce/0/accounts_ce.db",
+  "system_ce/0/accounts_ce.db-journal", "system_ce/0/accounts_ce.db-wal", NULL};
 
 enum df_backup_shell_job {
   DF_BK_PACKAGES = 0,    /* pm list packages -3 --show-versioncode */
   DF_BK_PACKAGES_PLAIN,  /* pm list packages -3 (older pm) */
   DF_BK_PACKAGE_VERSION, /* dumpsys package NAME, one per package */
+  DF_BK_ROOT,            /* su -c id */
+  DF_BK_APP_PATH,        /* pm path NAME, one per package */
+  DF_BK_APP_USER_DE,     /* su -c 'ls -d /data/user_de/0/NAME', one per package */
+  DF_BK_ACCOUNT_FILES,   /* su -c 'ls ...accounts_de.db ...' */
+  DF_BK_ACCOUNTS,        /* dumpsys account */
   DF_BK_SETTINGS,        /* settings list NS, three times */
-  DF_BK_SYNC,            /* cmd content get-master-sync */
+  DF_BK_SYNC,            /* dumpsys content */
   DF_BK_SHELL_DONE,
 };
 
@@ -47,7 +79,7 @@ struct df_backup {
   struct df_adb_conn *conn;
   char **folders;
   size_t nfolders;
-  bool want_packages, want_settings;
+  bool want_packages, want_settings, want_apps;
   char *serial, *model;
   struct df_progress *progress;
   df_backup_done_cb done;
@@ -73,8 +105,12 @@ struct df_backup {
   enum df_backup_shell_job job;
   size_t job_index;
   struct df_backup_buf packages, package_names, settings[3], sync_state, skipped;
-  char **pkgs; /* names for the dumpsys fallback */
+  char **pkgs; /* user-installed apps' names */
   size_t npkgs, cappkgs;
+  bool rooted;
+  struct df_backup_buf apps_meta, accounts_meta, not_covered, account_files;
+  struct df_backup_app *apps; /* per package in pkgs */
+  bool prepared;     /* the current file's prepare command has run */
 
   /* the copy */
   size_t file_index;
@@ -121,7 +157,18 @@ df_backup_free(struct df_backup *b)
   for (size_t i = 0; i < b->ntodo; i++) free(b->todo[i]);
   free(b->todo);
   free(b->listing);
-  for (size_t i = 0; i < b->nfiles; i++) free(b->files[i].remote);
+  for (size_t i = 0; i < b->nfiles; i++) {
+    free(b->files[i].remote);
+    free(b->files[i].entry);
+    free(b->files[i].prepare);
+    free(b->files[i].cleanup);
+    free(b->files[i].what);
+  }
+  free(b->apps);
+  df_backup_buf_free(&b->apps_meta);
+  df_backup_buf_free(&b->accounts_meta);
+  df_backup_buf_free(&b->not_covered);
+  df_backup_buf_free(&b->account_files);
   free(b->files);
   for (size_t i = 0; i < b->ndirs; i++) free(b->dirs[i]);
   free(b->dirs);
@@ -145,11 +192,14 @@ static void
 df_backup_end(struct df_backup *b, int status, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 
+static void df_backup_abandon_tmp(struct df_backup *b);
+
 static void
 df_backup_end(struct df_backup *b, int status, const char *fmt, ...)
 {
   df_backup_drop_sync(b);
   if (status != DF_OK) {
+    df_backup_abandon_tmp(b);
     if (fmt != NULL) {
       va_list ap;
       va_start(ap, fmt);
@@ -160,15 +210,23 @@ df_backup_end(struct df_backup *b, int status, const char *fmt, ...)
     b->w = NULL;
   }
   if (b->progress != NULL) df_progress_finish(b->progress, status);
+  b->result.not_covered = b->not_covered.data != NULL ? b->not_covered.data : "";
   b->done(b->userdata, status, &b->result);
   b->canceled = true; /* nothing more is reported */
   if (b->pending == 0) df_backup_free(b);
 }
 
 void
+df_backup_skip_apps(struct df_backup *b)
+{
+  b->want_apps = false;
+}
+
+void
 df_backup_cancel(struct df_backup *b)
 {
   df_backup_drop_sync(b);
+  df_backup_abandon_tmp(b);
   df_archive_writer_abort(b->w);
   b->w = NULL;
   b->canceled = true;
@@ -221,6 +279,112 @@ static void
 df_backup_entry_name(const char *remote, char *out, size_t outlen)
 {
   snprintf(out, outlen, "files%s", strcmp(remote, "/") == 0 ? "" : remote);
+}
+
+/* The name of file i in the archive. */
+static void
+df_backup_file_entry(const struct df_backup_file *f, char *out, size_t outlen)
+{
+  if (f->entry != NULL)
+    snprintf(out, outlen, "%s", f->entry);
+  else
+    df_backup_entry_name(f->remote, out, outlen);
+}
+
+/* A shell command whose answer nobody waits for (removing a temporary
+ * file): its failure is logged, and b is kept until it comes back. */
+static void
+df_backup_on_cleanup(void *ud, int status, int exit_code, const char *out, size_t out_len,
+                     const char *err, size_t err_len)
+{
+  struct df_backup *b = ud;
+  (void)out;
+  (void)out_len;
+  if (status != DF_OK || exit_code != 0)
+    df_log_warn("backup: removing a temporary file on the phone failed (%s): %.*s",
+                status != DF_OK ? df_strerror(status) : "exit code", (int)err_len, err);
+  df_backup_returned(b);
+}
+
+static void
+df_backup_fire(struct df_backup *b, const char *cmd)
+{
+  if (df_adb_shell_capture(b->conn, cmd, 65536, df_backup_on_cleanup, b) == DF_OK)
+    b->pending++;
+  else
+    df_log_warn("backup: could not run \"%s\" on the phone", cmd);
+}
+
+/* On failure or cancel: a tar made for the current file is removed. */
+static void
+df_backup_abandon_tmp(struct df_backup *b)
+{
+  if (b->prepared && b->file_index < b->nfiles && b->files[b->file_index].cleanup != NULL)
+    df_backup_fire(b, b->files[b->file_index].cleanup);
+  b->prepared = false;
+}
+
+/* Queues a file that is not under the folders: entry is its name in the
+ * archive; prepare/cleanup/what may be NULL. Takes none of the strings. */
+static int
+df_backup_add_extra(struct df_backup *b, const char *remote, const char *entry,
+                    const char *prepare, const char *cleanup, const char *what, int owner,
+                    bool is_data)
+{
+  if (b->nfiles == b->capfiles) {
+    size_t ncap = b->capfiles ? b->capfiles * 2 : 256;
+    struct df_backup_file *nf = realloc(b->files, ncap * sizeof(*nf));
+    if (nf == NULL) return DF_ENOMEM;
+    b->files = nf;
+    b->capfiles = ncap;
+  }
+  struct df_backup_file *f = &b->files[b->nfiles];
+  memset(f, 0, sizeof(*f));
+  f->remote = strdup(remote);
+  f->entry = strdup(entry);
+  f->prepare = prepare != NULL ? strdup(prepare) : NULL;
+  f->cleanup = cleanup != NULL ? strdup(cleanup) : NULL;
+  f->what = what != NULL ? strdup(what) : NULL;
+  f->owner = owner;
+  f->is_data = is_data;
+  b->nfiles++;
+  if (f->remote == NULL || f->entry == NULL || (prepare != NULL && f->prepare == NULL) ||
+      (cleanup != NULL && f->cleanup == NULL) || (what != NULL && f->what == NULL))
+    return DF_ENOMEM;
+  return DF_OK;
+}
+
+/* "package:NAME..." lines -> b->pkgs (once). */
+static int
+df_backup_parse_names(struct df_backup *b, const char *out)
+{
+  const char *p = out;
+  while (*p != '\0') {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    if (len > 8 && strncmp(p, "package:", 8) == 0) {
+      size_t n = 0;
+      while (8 + n < len && p[8 + n] != '\r' && p[8 + n] != ' ') n++;
+      char *name = strndup(p + 8, n);
+      if (df_backup_strv_push(&b->pkgs, &b->npkgs, &b->cappkgs, name) != DF_OK) return DF_ENOMEM;
+    }
+    if (nl == NULL) break;
+    p = nl + 1;
+  }
+  return DF_OK;
+}
+
+/* A package name as the shell may see it unquoted inside su -c '...':
+ * Java package names are letters, digits, '_' and '.'. */
+static bool
+df_backup_plain_name(const char *name)
+{
+  if (name[0] == '\0' || strlen(name) > 255) return false;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '.'))
+      return false;
+  return true;
 }
 
 /* ---- 1. the walk: stat each folder, then LIST recursively ---- */
@@ -284,7 +448,7 @@ df_backup_on_dent(void *ud, const char *name, const struct df_sync_stat *st)
       b->files = nf;
       b->capfiles = ncap;
     }
-    b->files[b->nfiles++] = (struct df_backup_file){full, st->size, st->mode, st->mtime};
+    b->files[b->nfiles++] = (struct df_backup_file){.remote = full, .size = st->size, .mode = st->mode, .mtime = st->mtime};
     b->total_bytes += st->size;
   } else {
     df_backup_buf_printf(&b->skipped, "%s: %s, not copied\n", full,
@@ -349,7 +513,10 @@ df_backup_walk_next(struct df_backup *b)
   if (b->nfiles > 1) qsort(b->files, b->nfiles, sizeof(*b->files), df_backup_cmp_files);
   if (b->ndirs > 1) qsort(b->dirs, b->ndirs, sizeof(*b->dirs), df_backup_cmp_str);
   df_log_info("backup: %zu files, %zu folders to copy", b->nfiles, b->ndirs);
-  b->job = b->want_packages ? DF_BK_PACKAGES : b->want_settings ? DF_BK_SETTINGS : DF_BK_SHELL_DONE;
+  /* The apps' list is needed for their APKs too. */
+  b->job = b->want_packages || b->want_apps ? DF_BK_PACKAGES
+           : b->want_settings               ? DF_BK_SETTINGS
+                                            : DF_BK_SHELL_DONE;
   df_backup_shell_next(b);
 }
 
@@ -367,6 +534,170 @@ df_backup_find_field(const char *text, const char *key, char *out, size_t outlen
   p += strlen(key);
   while (p[n] != '\0' && p[n] != ' ' && p[n] != '\n' && p[n] != '\r') n++;
   snprintf(out, outlen, "%.*s", (int)n, p);
+}
+
+/* `pm path PKG`: "package:/data/app/.../base.apk" (and split_*.apk) lines,
+ * each an APK to pull into apps/PKG/. Without root the app's data cannot
+ * be read: it goes on the list of what a reset would lose. */
+static int
+df_backup_on_app_path(struct df_backup *b, int exit_code, const char *out)
+{
+  const char *pkg = b->pkgs[b->job_index];
+  struct df_backup_app *app = &b->apps[b->job_index];
+  const char *p = out;
+
+  while (exit_code == 0 && *p != '\0') {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ')) len--;
+    if (len > 9 && strncmp(p, "package:/", 9) == 0 && len - 8 < 1000) {
+      char remote[1024], entry[1400];
+      snprintf(remote, sizeof(remote), "%.*s", (int)(len - 8), p + 8);
+      const char *base = strrchr(remote, '/') + 1;
+      if (base[0] != '\0' && strcmp(base, "..") != 0 && strcmp(base, ".") != 0) {
+        snprintf(entry, sizeof(entry), "apps/%s/%s", pkg, base);
+        if (df_backup_add_extra(b, remote, entry, NULL, NULL, NULL, (int)b->job_index + 1,
+                                false) != DF_OK)
+          return DF_ENOMEM;
+        app->apks_found++;
+      }
+    }
+    if (nl == NULL) break;
+    p = nl + 1;
+  }
+  if (app->apks_found == 0)
+    df_backup_buf_printf(&b->skipped, "apps/%s: pm path named no APK (exit %d)\n", pkg, exit_code);
+  if (!b->rooted) df_backup_buf_printf(&b->not_covered, "app-data %s\n", pkg);
+  return b->not_covered.err != 0 ? DF_ENOMEM : DF_OK;
+}
+
+/* Root makes a tar of the app's data under /data (data/PKG, and
+ * user_de/0/PKG when it exists), readable by the shell user, to pull. */
+static int
+df_backup_queue_data(struct df_backup *b, bool has_de)
+{
+  const char *pkg = b->pkgs[b->job_index];
+  char remote[512], entry[512], prepare[2048], cleanup[600], what[400];
+
+  snprintf(remote, sizeof(remote), DF_BACKUP_TMP "%s.tar", pkg);
+  snprintf(entry, sizeof(entry), "apps/%s/data.tar", pkg);
+  snprintf(prepare, sizeof(prepare), "su -c 'tar -cf %s -C /data data/%s%s%s && chmod 644 %s'",
+           remote, pkg, has_de ? " user_de/0/" : "", has_de ? pkg : "", remote);
+  snprintf(cleanup, sizeof(cleanup), "su -c 'rm -f %s'", remote);
+  snprintf(what, sizeof(what), "app-data %s", pkg);
+  b->apps[b->job_index].data = DF_BK_DATA_QUEUED;
+  return df_backup_add_extra(b, remote, entry, prepare, cleanup, what, (int)b->job_index + 1, true);
+}
+
+/* `su -c 'ls FILES'` lists the account databases that exist. */
+static void
+df_backup_on_account_files(struct df_backup *b, const char *out)
+{
+  for (size_t i = 0; df_backup_account_files[i] != NULL; i++) {
+    char want[200];
+    snprintf(want, sizeof(want), "/data/%s", df_backup_account_files[i]);
+    size_t wl = strlen(want);
+    for (const char *q = out; (q = strstr(q, want)) != NULL; q += wl) {
+      if ((q == out || q[-1] == '\n') && (q[wl] == '\n' || q[wl] == '\r' || q[wl] == '\0')) {
+        df_backup_buf_printf(&b->account_files, " %s", df_backup_account_files[i]);
+        break;
+      }
+    }
+  }
+  if (b->account_files.len == 0) {
+    df_log_warn("backup: no account database found under /data/system_de/0 or /data/system_ce/0");
+    return;
+  }
+  char remote[200], prepare[2048], cleanup[300];
+  snprintf(remote, sizeof(remote), DF_BACKUP_TMP "accounts.tar");
+  snprintf(prepare, sizeof(prepare), "su -c 'tar -cf %s -C /data%s && chmod 644 %s'", remote,
+           b->account_files.data, remote);
+  snprintf(cleanup, sizeof(cleanup), "su -c 'rm -f %s'", remote);
+  if (df_backup_add_extra(b, remote, "accounts/accounts.tar", prepare, cleanup, "accounts", -1,
+                          false) != DF_OK)
+    b->skipped.err = DF_ENOMEM;
+}
+
+/* `dumpsys account`: "Account {name=NAME, type=TYPE}" lines (Account's
+ * toString) -> meta/accounts.txt. */
+static int
+df_backup_on_accounts(struct df_backup *b, int exit_code, const char *out, const char *err,
+                      size_t err_len)
+{
+  bool covered = b->rooted && b->account_files.len > 0;
+
+  if (exit_code != 0) {
+    df_backup_buf_printf(&b->skipped, "accounts: dumpsys account failed (exit %d): %.*s\n",
+                         exit_code, (int)(err_len > 300 ? 300 : err_len), err);
+    if (!covered) df_backup_buf_printf(&b->not_covered, "account ? (the list could not be read)\n");
+    return b->not_covered.err;
+  }
+  char type[256], name[512];
+  for (const char *q = out; df_backup_next_account(&q, type, sizeof(type), name, sizeof(name));) {
+    char line[800];
+    snprintf(line, sizeof(line), "\n%s\t%s\n", type, name);
+    /* Some releases print an account in more than one section. */
+    if (b->accounts_meta.data != NULL &&
+        (strncmp(b->accounts_meta.data, line + 1, strlen(line + 1)) == 0 ||
+         strstr(b->accounts_meta.data, line) != NULL))
+      continue;
+    df_backup_buf_printf(&b->accounts_meta, "%s", line + 1);
+    if (!covered) df_backup_buf_printf(&b->not_covered, "account %s %s\n", type, name);
+  }
+  return b->accounts_meta.err != 0 || b->not_covered.err != 0 ? DF_ENOMEM : DF_OK;
+}
+
+int
+df_backup_master_sync(const char *text)
+{
+  for (const char *p = text; (p = strcasestr(p, "auto sync:")) != NULL; p += 10) {
+    if (p != text && p[-1] != '\n') continue; /* the start of a line */
+    const char *nl = strchr(p, '\n');
+    const char *u0 = strstr(p, "u0=");
+    if (u0 == NULL || (nl != NULL && u0 > nl)) continue;
+    if (strncmp(u0 + 3, "true", 4) == 0) return 1;
+    if (strncmp(u0 + 3, "false", 5) == 0) return 0;
+  }
+  return DF_ENOENT;
+}
+
+bool
+df_backup_next_account(const char **cursor, char *type, size_t typelen, char *name,
+                       size_t namelen)
+{
+  for (const char *q = *cursor; q != NULL && (q = strstr(q, "Account {name=")) != NULL;) {
+    q += 14;
+    const char *t = strstr(q, ", type=");
+    const char *nl = strchr(q, '\n');
+    const char *end = t != NULL ? strchr(t + 7, '}') : NULL;
+    if (t == NULL || end == NULL || (nl != NULL && end > nl)) continue;
+    snprintf(name, namelen, "%.*s", (int)(t - q), q);
+    snprintf(type, typelen, "%.*s", (int)(end - t - 7), t + 7);
+    *cursor = end + 1;
+    return true;
+  }
+  *cursor = NULL;
+  return false;
+}
+
+/* meta/sync.txt from `dumpsys content`: "master-sync=true|false", or
+ * "master-sync=unknown" and why, never a failure. */
+static void
+df_backup_on_sync_state(struct df_backup *b, int exit_code, const char *out, const char *err,
+                        size_t err_len)
+{
+  int on = exit_code == 0 ? df_backup_master_sync(out) : DF_ENOENT;
+
+  if (on >= 0) {
+    df_backup_buf_printf(&b->sync_state, "master-sync=%s\n", on ? "true" : "false");
+    return;
+  }
+  if (exit_code != 0)
+    df_backup_buf_printf(&b->sync_state, "master-sync=unknown: dumpsys content failed (exit %d): %.*s\n",
+                         exit_code, (int)(err_len > 300 ? 300 : err_len), err);
+  else
+    df_backup_buf_printf(&b->sync_state,
+                         "master-sync=unknown: dumpsys content has no \"Auto sync: u0=\" line\n");
 }
 
 static void
@@ -387,30 +718,22 @@ df_backup_on_shell(void *ud, int status, int exit_code, const char *out, size_t 
       b->job = DF_BK_PACKAGES_PLAIN;
     } else {
       df_backup_buf_append(&b->packages, out, out_len);
-      b->job = b->want_settings ? DF_BK_SETTINGS : DF_BK_SHELL_DONE;
+      if (df_backup_parse_names(b, out) != DF_OK) {
+        df_backup_end(b, DF_ENOMEM, "out of memory");
+        return;
+      }
+      b->job = DF_BK_PACKAGE_VERSION;
+      b->job_index = b->npkgs; /* versions known: straight on */
     }
     break;
-  case DF_BK_PACKAGES_PLAIN: {
-    const char *p = out;
-    while (*p != '\0') {
-      const char *nl = strchr(p, '\n');
-      size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-      if (len > 8 && strncmp(p, "package:", 8) == 0) {
-        size_t n = len - 8;
-        while (n > 0 && (p[8 + n - 1] == '\r' || p[8 + n - 1] == ' ')) n--;
-        char *name = strndup(p + 8, n);
-        if (df_backup_strv_push(&b->pkgs, &b->npkgs, &b->cappkgs, name) != DF_OK) {
-          df_backup_end(b, DF_ENOMEM, "out of memory");
-          return;
-        }
-      }
-      if (nl == NULL) break;
-      p = nl + 1;
+  case DF_BK_PACKAGES_PLAIN:
+    if (df_backup_parse_names(b, out) != DF_OK) {
+      df_backup_end(b, DF_ENOMEM, "out of memory");
+      return;
     }
     b->job = DF_BK_PACKAGE_VERSION;
     b->job_index = 0;
     break;
-  }
   case DF_BK_PACKAGE_VERSION: {
     char code[64], name[128];
     df_backup_find_field(out, "versionCode=", code, sizeof(code));
@@ -428,11 +751,44 @@ df_backup_on_shell(void *ud, int status, int exit_code, const char *out, size_t 
       df_backup_buf_append(&b->settings[b->job_index], out, out_len);
     b->job_index++;
     break;
+  case DF_BK_ROOT:
+    /* Magisk's (and the sim's) su runs the command as root; a phone
+     * without su says "not found" (127) or the su app refuses. */
+    b->rooted = exit_code == 0 && strstr(out, "uid=0(") != NULL;
+    b->result.rooted = b->rooted;
+    df_log_info("backup: %s", b->rooted ? "su gives root: apps' data and accounts are backed up too"
+                                         : "no root (su): apps' data and accounts cannot be backed up");
+    b->job = DF_BK_APP_PATH;
+    b->job_index = 0;
+    break;
+  case DF_BK_APP_PATH:
+    if (df_backup_on_app_path(b, exit_code, out) != DF_OK) {
+      df_backup_end(b, DF_ENOMEM, "out of memory");
+      return;
+    }
+    b->job_index++;
+    break;
+  case DF_BK_APP_USER_DE:
+    if (df_backup_queue_data(b, exit_code == 0 && out_len > 0) != DF_OK) {
+      df_backup_end(b, DF_ENOMEM, "out of memory");
+      return;
+    }
+    b->job_index++;
+    break;
+  case DF_BK_ACCOUNT_FILES:
+    df_backup_on_account_files(b, out);
+    b->job = DF_BK_ACCOUNTS;
+    break;
+  case DF_BK_ACCOUNTS:
+    if (df_backup_on_accounts(b, exit_code, out, err, err_len) != DF_OK) {
+      df_backup_end(b, DF_ENOMEM, "out of memory");
+      return;
+    }
+    b->job = b->want_settings ? DF_BK_SETTINGS : DF_BK_SHELL_DONE;
+    b->job_index = 0;
+    break;
   case DF_BK_SYNC:
-    if (exit_code > 0 || out_len == 0)
-      df_backup_buf_printf(&b->sync_state, "unavailable: %.*s\n", (int)err_len, err);
-    else
-      df_backup_buf_printf(&b->sync_state, "master-sync=%.*s", (int)out_len, out);
+    df_backup_on_sync_state(b, exit_code, out, err, err_len);
     b->job = DF_BK_SHELL_DONE;
     break;
   case DF_BK_SHELL_DONE:
@@ -447,8 +803,29 @@ df_backup_shell_next(struct df_backup *b)
   char cmd[1024];
   int rc;
 
-  if (b->job == DF_BK_PACKAGE_VERSION && b->job_index >= b->npkgs)
-    b->job = b->want_settings ? DF_BK_SETTINGS : DF_BK_SHELL_DONE, b->job_index = 0;
+  if (b->job == DF_BK_PACKAGE_VERSION && b->job_index >= b->npkgs) {
+    b->job = b->want_apps ? DF_BK_ROOT : b->want_settings ? DF_BK_SETTINGS : DF_BK_SHELL_DONE;
+    b->job_index = 0;
+    if (b->want_apps && b->npkgs > 0) {
+      b->apps = calloc(b->npkgs, sizeof(*b->apps));
+      if (b->apps == NULL) {
+        df_backup_end(b, DF_ENOMEM, "out of memory");
+        return;
+      }
+    }
+  }
+  if (b->job == DF_BK_APP_PATH && b->job_index >= b->npkgs) {
+    b->job = b->rooted ? DF_BK_APP_USER_DE : DF_BK_ACCOUNTS;
+    b->job_index = 0;
+  }
+  if (b->job == DF_BK_APP_USER_DE) {
+    /* Names that could not be passed to su safely get no data backup. */
+    while (b->job_index < b->npkgs && !df_backup_plain_name(b->pkgs[b->job_index])) {
+      df_backup_buf_printf(&b->not_covered, "app-data %s\n", b->pkgs[b->job_index]);
+      b->job_index++;
+    }
+    if (b->job_index >= b->npkgs) b->job = DF_BK_ACCOUNT_FILES;
+  }
   if (b->job == DF_BK_SETTINGS && b->job_index >= 3) b->job = DF_BK_SYNC;
   switch (b->job) {
   case DF_BK_PACKAGES:
@@ -466,8 +843,32 @@ df_backup_shell_next(struct df_backup *b)
   case DF_BK_SETTINGS:
     snprintf(cmd, sizeof(cmd), "settings list %s", df_backup_settings_ns[b->job_index]);
     break;
+  case DF_BK_ROOT:
+    snprintf(cmd, sizeof(cmd), "su -c id");
+    break;
+  case DF_BK_APP_PATH: {
+    char q[600];
+    df_backup_shell_quote(b->pkgs[b->job_index], q, sizeof(q));
+    snprintf(cmd, sizeof(cmd), "pm path %s", q);
+    break;
+  }
+  case DF_BK_APP_USER_DE:
+    snprintf(cmd, sizeof(cmd), "su -c 'ls -d /data/user_de/0/%s'", b->pkgs[b->job_index]);
+    break;
+  case DF_BK_ACCOUNT_FILES: {
+    size_t n = (size_t)snprintf(cmd, sizeof(cmd), "su -c 'ls");
+    for (size_t i = 0; df_backup_account_files[i] != NULL; i++)
+      n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " /data/%s", df_backup_account_files[i]);
+    snprintf(cmd + n, sizeof(cmd) - n, "'");
+    break;
+  }
+  case DF_BK_ACCOUNTS:
+    snprintf(cmd, sizeof(cmd), "dumpsys account");
+    break;
   case DF_BK_SYNC:
-    snprintf(cmd, sizeof(cmd), "cmd content get-master-sync");
+    /* AOSP has no shell command that prints master sync alone; SyncManager's
+     * dump says "Auto sync: u0=true " (older releases: "auto sync:"). */
+    snprintf(cmd, sizeof(cmd), "dumpsys content");
     break;
   case DF_BK_SHELL_DONE:
     /* The folders first (so empty ones come back too), then the files. */
@@ -504,7 +905,7 @@ df_backup_sink_start(void *ud, const struct df_sync_stat *st)
   char name[4200];
   int rc;
 
-  df_backup_entry_name(f->remote, name, sizeof(name));
+  df_backup_file_entry(f, name, sizeof(name));
   rc = df_hash_new(DF_HASH_SHA256, &b->hash);
   if (rc != DF_OK) return rc;
   /* The size now, not at listing time: the header must match the data. */
@@ -543,6 +944,35 @@ static const struct df_adb_sync_sink df_backup_sink = {
 
 static void df_backup_on_sync_ready(void *ud, int status);
 
+/* File i is done (copied or not): its temporary tar goes, and what it was
+ * for is counted. */
+static void
+df_backup_file_finished(struct df_backup *b, bool copied)
+{
+  struct df_backup_file *f = &b->files[b->file_index];
+
+  if (b->prepared && f->cleanup != NULL) df_backup_fire(b, f->cleanup);
+  b->prepared = false;
+  if (f->owner > 0 && f->is_data) {
+    b->apps[f->owner - 1].data = copied ? DF_BK_DATA_SAVED : DF_BK_DATA_FAILED;
+    if (!copied) df_backup_buf_printf(&b->not_covered, "%s\n", f->what);
+  } else if (f->owner > 0 && copied) {
+    b->apps[f->owner - 1].apks_saved++;
+  } else if (f->owner < 0) {
+    b->result.accounts_saved = copied;
+    /* Every account the phone listed is now at risk. */
+    for (const char *p = b->accounts_meta.data; !copied && p != NULL && *p != '\0';) {
+      const char *nl = strchr(p, '\n');
+      size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+      const char *tab = memchr(p, '\t', len);
+      if (tab != NULL)
+        df_backup_buf_printf(&b->not_covered, "account %.*s %.*s\n", (int)(tab - p), p,
+                             (int)(len - (size_t)(tab - p) - 1), tab + 1);
+      p = nl != NULL ? nl + 1 : NULL;
+    }
+  }
+}
+
 static void
 df_backup_on_pulled(void *ud, int status, const char *message)
 {
@@ -562,6 +992,7 @@ df_backup_on_pulled(void *ud, int status, const char *message)
       b->result.skipped++;
       df_log_warn("backup: %s not copied: %s", f->remote, message[0] != '\0' ? message : df_strerror(status));
       df_backup_drop_sync(b);
+      df_backup_file_finished(b, false);
       b->file_index++;
       int rc = df_adb_sync_open(b->conn, df_backup_on_sync_ready, b, &b->sync);
       if (rc != DF_OK) {
@@ -579,14 +1010,44 @@ df_backup_on_pulled(void *ud, int status, const char *message)
     return;
   }
   char name[4200], hex[DF_HASH_HEX_MAX];
-  df_backup_entry_name(f->remote, name, sizeof(name));
+  df_backup_file_entry(f, name, sizeof(name));
   df_hash_final_hex(b->hash, hex, sizeof(hex));
   df_hash_free(b->hash);
   b->hash = NULL;
   df_backup_buf_printf(&b->manifest, "%s  %s\n", hex, name);
-  b->result.files++;
+  if (f->entry == NULL) b->result.files++;
   b->result.bytes += b->got;
+  df_backup_file_finished(b, true);
   b->file_index++;
+  df_backup_copy_next(b);
+}
+
+/* The answer to a file's prepare command (root making a tar). */
+static void
+df_backup_on_prepared(void *ud, int status, int exit_code, const char *out, size_t out_len,
+                      const char *err, size_t err_len)
+{
+  struct df_backup *b = ud;
+  struct df_backup_file *f;
+  (void)out;
+  (void)out_len;
+
+  if (df_backup_returned(b)) return;
+  f = &b->files[b->file_index];
+  if (status != DF_OK) {
+    df_backup_end(b, status, "a command on the phone failed: %s", df_strerror(status));
+    return;
+  }
+  b->prepared = true; /* whatever it left is removed */
+  if (exit_code != 0) {
+    df_backup_buf_printf(&b->skipped, "%s: root could not archive it (exit %d): %.*s\n", f->entry,
+                         exit_code, (int)(err_len > 300 ? 300 : err_len), err);
+    b->result.skipped++;
+    df_log_warn("backup: %s not copied: exit %d: %.*s", f->entry, exit_code,
+                (int)(err_len > 300 ? 300 : err_len), err);
+    df_backup_file_finished(b, false);
+    b->file_index++;
+  }
   df_backup_copy_next(b);
 }
 
@@ -600,6 +1061,17 @@ df_backup_copy_next(struct df_backup *b)
 
   if (b->manifest.err != 0 || b->skipped.err != 0) {
     df_backup_end(b, DF_ENOMEM, "out of memory");
+    return;
+  }
+  if (b->file_index < b->nfiles && b->files[b->file_index].prepare != NULL && !b->prepared) {
+    rc = df_adb_shell_capture(b->conn, b->files[b->file_index].prepare, 65536,
+                              df_backup_on_prepared, b);
+    if (rc != DF_OK) {
+      df_backup_end(b, rc, "cannot run \"%s\" on the phone: %s", b->files[b->file_index].prepare,
+                    df_strerror(rc));
+      return;
+    }
+    b->pending++;
     return;
   }
   if (b->file_index < b->nfiles) {
@@ -691,6 +1163,13 @@ df_backup_json(struct df_backup *b, char **out, size_t *outlen)
   df_json_kv_uint(&j, "skipped", b->result.skipped);
   df_json_kv_bool(&j, "packages", b->want_packages);
   df_json_kv_bool(&j, "settings", b->want_settings);
+  df_json_kv_bool(&j, "apps", b->want_apps);
+  if (b->want_apps) {
+    df_json_kv_bool(&j, "rooted", b->rooted);
+    df_json_kv_uint(&j, "apps_with_apks", b->result.apps);
+    df_json_kv_uint(&j, "apps_with_data", b->result.apps_with_data);
+    df_json_kv_bool(&j, "accounts", b->result.accounts_saved);
+  }
   df_json_object_end(&j);
   return fclose(f) == 0 ? DF_OK : DF_ENOMEM;
 }
@@ -711,6 +1190,23 @@ df_backup_write_meta(struct df_backup *b)
   }
   if (rc == DF_OK && b->want_settings)
     rc = df_backup_add_meta(b, "meta/sync.txt", b->sync_state.data, b->sync_state.len);
+  if (rc == DF_OK && b->want_apps) {
+    struct df_backup_buf apps = {0};
+    for (size_t i = 0; b->apps != NULL && i < b->npkgs; i++) {
+      const struct df_backup_app *a = &b->apps[i];
+      df_backup_buf_printf(&apps, "%s apks=%u data=%s\n", b->pkgs[i], a->apks_saved,
+                           a->data == DF_BK_DATA_SAVED ? "yes" : "no");
+      if (a->apks_saved > 0 && a->apks_saved == a->apks_found) b->result.apps++;
+      if (a->data == DF_BK_DATA_SAVED) b->result.apps_with_data++;
+    }
+    rc = apps.err;
+    if (rc == DF_OK) rc = df_backup_add_meta(b, "meta/apps.txt", apps.data, apps.len);
+    df_backup_buf_free(&apps);
+    if (rc == DF_OK)
+      rc = df_backup_add_meta(b, "meta/accounts.txt", b->accounts_meta.data, b->accounts_meta.len);
+    if (rc == DF_OK)
+      rc = df_backup_add_meta(b, "meta/not-backed-up.txt", b->not_covered.data, b->not_covered.len);
+  }
   if (rc == DF_OK)
     rc = df_backup_add_meta(b, "meta/skipped.txt", b->skipped.data, b->skipped.len);
   if (rc == DF_OK) rc = df_backup_json(b, &json, &jlen);
@@ -783,6 +1279,7 @@ df_backup_create(struct df_loop *loop, struct df_adb_conn *conn, const char *out
   b->conn = conn;
   b->want_packages = spec->packages;
   b->want_settings = spec->settings;
+  b->want_apps = spec->packages;
   b->progress = progress;
   b->done = done;
   b->userdata = userdata;

@@ -6,7 +6,21 @@
  *                             into the archive, never held whole in memory;
  *   meta/packages.txt         third-party apps: "package:NAME versionCode:N"
  *   meta/settings-{system,secure,global}.txt   `settings list` as it was
- *   meta/sync.txt             `cmd content get-master-sync` (or why not)
+ *   meta/sync.txt             master sync from `dumpsys content` ("Auto
+ *                             sync: u0=true"), or "unknown" and why
+ *   apps/<pkg>/<apk>          with spec.packages: each user-installed app's APK
+ *                             files (`pm path`), readable without root;
+ *   apps/<pkg>/data.tar       with root (su): its private data, a tar of
+ *                             data/<pkg> (and user_de/0/<pkg>) under /data;
+ *   accounts/accounts.tar     with root: the AccountManager databases
+ *                             (system_de/0/accounts_de.db, system_ce/0/
+ *                             accounts_ce.db and their -journal/-wal);
+ *   meta/apps.txt             "PKG apks=N data=yes|no" per user app;
+ *   meta/accounts.txt         `dumpsys account`: "TYPE<TAB>NAME" per account;
+ *   meta/not-backed-up.txt    what a factory reset would lose although this
+ *                             backup exists: "app-data PKG" and
+ *                             "account TYPE NAME" lines (no root: all apps'
+ *                             data and every account);
  *   meta/skipped.txt          what was not copied and why (links, sockets,
  *                             files the phone would not give)
  *   meta/backup.json          serial, model, date, droidfix version,
@@ -38,7 +52,8 @@
 struct df_backup_spec {
   const char *const *folders; /* absolute phone paths, e.g. "/sdcard" */
   size_t nfolders;
-  bool packages; /* meta/packages.txt */
+  bool packages; /* meta/packages.txt, and apps/ + accounts/ (see
+                  * df_backup_skip_apps) */
   bool settings; /* meta/settings-*.txt and meta/sync.txt */
   const char *serial; /* for meta/backup.json; may be NULL */
   const char *model;  /* may be NULL */
@@ -52,6 +67,14 @@ struct df_backup_result {
   uint64_t skipped;         /* entries not copied (see meta/skipped.txt) */
   char manifest_sha256[65]; /* sha256 of MANIFEST.sha256 */
   char message[1024];       /* on an error: what failed, naming the file */
+  /* With spec.apps: */
+  bool rooted;              /* su answered as uid 0 */
+  uint64_t apps;            /* user-installed apps whose APKs are in the archive */
+  uint64_t apps_with_data;  /* ... and whose private data is too */
+  bool accounts_saved;      /* accounts/accounts.tar is in the archive */
+  /* meta/not-backed-up.txt (valid during the callback; "" when nothing):
+   * "app-data PKG\n" and "account TYPE NAME\n" lines. */
+  const char *not_covered;
 };
 
 /* status 0: the archive is complete, verified and at r->path. Else a df
@@ -71,6 +94,11 @@ int
 df_backup_create(struct df_loop *loop, struct df_adb_conn *conn, const char *out_path,
                  const struct df_backup_spec *spec, struct df_progress *progress,
                  df_backup_done_cb done, void *userdata, struct df_backup **out);
+
+/* Leaves apps/ and accounts/ out of a backup whose spec has packages (the
+ * list meta/packages.txt stays). Call right after df_backup_create. */
+void
+df_backup_skip_apps(struct df_backup *b);
 
 /* Stops a backup: done is never called, OUT.partial is removed. */
 void
@@ -130,6 +158,7 @@ struct df_restore_options {
   const char *const *folders; /* only under these phone folders; 0: all */
   size_t nfolders;
   bool settings;              /* put settings back (where `settings put` can) */
+  bool no_apps;               /* leave apps/ and accounts/ alone */
 };
 
 struct df_restore_result {
@@ -144,6 +173,15 @@ struct df_restore_result {
   char *settings_failed;
   char *missing_apps;
   char message[1024];
+  /* With apps/ in the archive (newline lists, like the two above): apps
+   * reinstalled from their APKs, apps whose data was put back (root), and
+   * apps that could not be ("PKG: why"). accounts_restored: the account
+   * databases were put back; they take effect after a reboot. */
+  char *apps_installed;
+  char *apps_data_restored;
+  char *apps_failed;
+  bool accounts_restored;
+  bool reboot_needed;
 };
 
 typedef void (*df_restore_done_cb)(void *userdata, int status, const struct df_restore_result *r);
@@ -152,7 +190,10 @@ struct df_restore;
 
 /* Checks the archive first (a damaged one: DF_ECORRUPT through done, the
  * phone untouched), then pushes its files back to their paths, creates its
- * folders, puts back settings that differ, and lists apps that are gone.
+ * folders, puts back settings that differ; reinstalls the archive's apps
+ * that are missing (`pm install` of their APK, pushed to /data/local/tmp),
+ * and with root puts their data back (owned by the app's new uid) and the
+ * account databases; lists apps that are still gone.
  * opts may be NULL (everything, settings on). */
 int
 df_restore_start(struct df_loop *loop, struct df_adb_conn *conn, const char *archive_path,
@@ -169,5 +210,18 @@ df_restore_cancel(struct df_restore *r);
  * needed (excluding NUL); writes at most outlen. */
 size_t
 df_backup_shell_quote(const char *text, char *out, size_t outlen);
+
+/* Master sync from `dumpsys content` (SyncManager's "Auto sync: u0=true "
+ * line; "auto sync:" before Android 10): 1 on, 0 off, DF_ENOENT when the
+ * text does not say. */
+int
+df_backup_master_sync(const char *dumpsys_content);
+
+/* The next "Account {name=NAME, type=TYPE}" of `dumpsys account` at or
+ * after *cursor (Account.toString()); advances *cursor past it. Returns
+ * false at the end. A name or type longer than its buffer is cut. */
+bool
+df_backup_next_account(const char **cursor, char *type, size_t typelen, char *name,
+                       size_t namelen);
 
 #endif

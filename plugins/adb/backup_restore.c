@@ -3,7 +3,12 @@
  * straight out of the archive to the phone (each hashed again on the way,
  * and a file whose bytes no longer match is abandoned before the phone
  * takes it as complete), empty folders are made, settings that differ are
- * put back, and apps that are gone are listed (APKs are not in a backup). */
+ * put back; the archive's apps/ and accounts/ entries are pushed to a
+ * staging folder in /data/local/tmp, apps missing now are reinstalled with
+ * `pm install`, and with root (su) their data is unpacked under /data and
+ * given to the app's new uid, and the account databases are put back (they
+ * take effect at the next boot); apps still gone are listed; the staging
+ * folder is removed. */
 #include "plugins/adb/backup.h"
 
 #include <inttypes.h>
@@ -22,6 +27,7 @@
 
 #define DF_RESTORE_META_MAX (8u * 1024 * 1024)
 #define DF_RESTORE_MKDIR_BATCH 8000
+#define DF_RESTORE_STAGE "/data/local/tmp/.droidfix-restore"
 
 static const char *const df_restore_ns[3] = {"system", "secure", "global"};
 
@@ -37,8 +43,27 @@ enum df_restore_phase {
   DF_RS_MKDIR,
   DF_RS_SETTINGS_LIST,
   DF_RS_SETTINGS_PUT,
+  DF_RS_ROOT,       /* su -c id */
+  DF_RS_APPS_NOW,   /* pm list packages -3: which apps are there now */
+  DF_RS_INSTALL,    /* pm install STAGED.apk, per app missing now */
+  DF_RS_UID,        /* pm list packages -U PKG: its uid after the install */
+  DF_RS_DATA,       /* su: tar -x, chown -R, restorecon of data/PKG */
+  DF_RS_DATA_DE,    /* su: chown -R, restorecon of user_de/0/PKG (may be absent) */
+  DF_RS_ACCOUNTS,   /* su: tar -x of the account databases, restorecon */
   DF_RS_PACKAGES,
+  DF_RS_CLEAN,      /* rm -r the staging folder */
   DF_RS_DONE,
+};
+
+/* An app in the archive's apps/ folder. */
+struct df_restore_app {
+  char *pkg;
+  char **apks;   /* staged paths on the phone */
+  size_t napks;
+  bool data;     /* apps/PKG/data.tar was staged */
+  bool installed_now; /* there before this restore: left as it is */
+  bool installed;     /* installed by this restore */
+  long uid;
 };
 
 struct df_restore_put {
@@ -79,6 +104,14 @@ struct df_restore {
   struct df_restore_put *puts;
   size_t nputs, capputs, put_index;
   struct df_backup_buf settings_failed, missing_apps;
+  bool no_apps;
+  bool staging;        /* the entry being pushed goes to the staging folder */
+  bool staged_any;
+  bool accounts_staged;
+  bool rooted;
+  struct df_restore_app *apps;
+  size_t napps, app_index;
+  struct df_backup_buf apps_installed, apps_data_restored, apps_failed;
   struct df_restore_result result;
 };
 
@@ -104,6 +137,15 @@ df_restore_free(struct df_restore *r)
   free(r->puts);
   df_backup_buf_free(&r->settings_failed);
   df_backup_buf_free(&r->missing_apps);
+  for (size_t i = 0; i < r->napps; i++) {
+    free(r->apps[i].pkg);
+    for (size_t k = 0; k < r->apps[i].napks; k++) free(r->apps[i].apks[k]);
+    free(r->apps[i].apks);
+  }
+  free(r->apps);
+  df_backup_buf_free(&r->apps_installed);
+  df_backup_buf_free(&r->apps_data_restored);
+  df_backup_buf_free(&r->apps_failed);
   free(r);
 }
 
@@ -139,6 +181,9 @@ df_restore_end(struct df_restore *r, int status, const char *fmt, ...)
   }
   r->result.settings_failed = r->settings_failed.data != NULL ? r->settings_failed.data : "";
   r->result.missing_apps = r->missing_apps.data != NULL ? r->missing_apps.data : "";
+  r->result.apps_installed = r->apps_installed.data != NULL ? r->apps_installed.data : "";
+  r->result.apps_data_restored = r->apps_data_restored.data != NULL ? r->apps_data_restored.data : "";
+  r->result.apps_failed = r->apps_failed.data != NULL ? r->apps_failed.data : "";
   if (r->progress != NULL) df_progress_finish(r->progress, status);
   r->done(r->userdata, status, &r->result);
   r->canceled = true;
@@ -255,8 +300,10 @@ df_restore_on_pushed(void *ud, int status, const char *message)
                      message[0] != '\0' ? message : df_strerror(status));
     return;
   }
-  r->result.files++;
-  r->result.bytes += r->entry_bytes;
+  if (!r->staging) {
+    r->result.files++;
+    r->result.bytes += r->entry_bytes;
+  }
   r->index++;
   df_restore_next_entry(r);
 }
@@ -274,6 +321,68 @@ df_restore_read_meta(struct df_restore *r, struct df_backup_buf *b)
   }
   if (n < 0) return (int)n;
   return b->err;
+}
+
+/* Letters, digits, '_', '.', '-': safe unquoted inside su -c '...', and
+ * never "." or "..". */
+static bool
+df_restore_plain(const char *s, size_t n)
+{
+  if (n == 0 || n > 255 || (n <= 2 && strncmp(s, "..", n) == 0)) return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+          (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+      return false;
+  return true;
+}
+
+static struct df_restore_app *
+df_restore_app(struct df_restore *r, const char *pkg, size_t n)
+{
+  for (size_t i = 0; i < r->napps; i++)
+    if (strlen(r->apps[i].pkg) == n && strncmp(r->apps[i].pkg, pkg, n) == 0) return &r->apps[i];
+  struct df_restore_app *na = realloc(r->apps, (r->napps + 1) * sizeof(*na));
+  if (na == NULL) return NULL;
+  r->apps = na;
+  memset(&na[r->napps], 0, sizeof(*na));
+  na[r->napps].pkg = strndup(pkg, n);
+  if (na[r->napps].pkg == NULL) return NULL;
+  return &na[r->napps++];
+}
+
+/* An apps/PKG/FILE or accounts/accounts.tar entry: where it is staged on
+ * the phone (r->remote), remembered for the later phases. 0, 1 when the
+ * entry is not one to stage (left alone), or DF_ENOMEM. */
+static int
+df_restore_stage(struct df_restore *r, const char *name)
+{
+  if (strcmp(name, "accounts/accounts.tar") == 0) {
+    snprintf(r->remote, sizeof(r->remote), DF_RESTORE_STAGE "/accounts.tar");
+    r->accounts_staged = true;
+    return 0;
+  }
+  if (strncmp(name, "apps/", 5) != 0) return 1;
+  const char *pkg = name + 5, *slash = strchr(pkg, '/');
+  if (slash == NULL || strchr(slash + 1, '/') != NULL) return 1;
+  size_t pl = (size_t)(slash - pkg), fl = strlen(slash + 1);
+  if (!df_restore_plain(pkg, pl) || !df_restore_plain(slash + 1, fl)) {
+    df_backup_buf_printf(&r->apps_failed, "%s: a name droidfix will not pass to the phone's shell\n", name);
+    return 1;
+  }
+  struct df_restore_app *app = df_restore_app(r, pkg, pl);
+  if (app == NULL) return DF_ENOMEM;
+  snprintf(r->remote, sizeof(r->remote), DF_RESTORE_STAGE "/%.*s-%s", (int)pl, pkg, slash + 1);
+  if (strcmp(slash + 1, "data.tar") == 0) {
+    app->data = true;
+    return 0;
+  }
+  if (fl < 5 || strcmp(slash + 1 + fl - 4, ".apk") != 0) return 1;
+  char **nv = realloc(app->apks, (app->napks + 1) * sizeof(*nv));
+  if (nv == NULL) return DF_ENOMEM;
+  app->apks = nv;
+  if ((nv[app->napks] = strdup(r->remote)) == NULL) return DF_ENOMEM;
+  app->napks++;
+  return 0;
 }
 
 static void
@@ -303,7 +412,17 @@ df_restore_next_entry(struct df_restore *r)
       return;
     }
     bool in_files = strncmp(name, "files/", 6) == 0;
-    if (be->is_dir || !in_files) {
+    r->staging = false;
+    if (!be->is_dir && !in_files && !r->no_apps &&
+        (strncmp(name, "apps/", 5) == 0 || strncmp(name, "accounts/", 9) == 0)) {
+      rc = df_restore_stage(r, name);
+      if (rc < 0) {
+        df_restore_end(r, rc, "out of memory");
+        return;
+      }
+      r->staging = rc == 0;
+    }
+    if (!r->staging && (be->is_dir || !in_files)) {
       if (be->is_dir && in_files && df_restore_wanted(r, name + 5)) {
         df_backup_shell_quote(name + 5, qname, sizeof(qname));
         df_backup_buf_printf(&r->mkdirs, "%s%s", r->mkdirs.len ? " " : "", qname);
@@ -321,16 +440,20 @@ df_restore_next_entry(struct df_restore *r)
       r->index++;
       continue;
     }
-    if (!df_restore_wanted(r, name + 5)) {
+    if (!r->staging && !df_restore_wanted(r, name + 5)) {
       r->index++;
       continue;
     }
-    snprintf(r->remote, sizeof(r->remote), "%s", name + 5);
+    if (!r->staging)
+      snprintf(r->remote, sizeof(r->remote), "%s", name + 5);
+    else
+      r->staged_any = true;
     rc = df_hash_new(DF_HASH_SHA256, &r->hash);
     if (rc == DF_OK) {
       r->entry_bytes = 0;
       rc = df_adb_sync_push_from(r->sync, &df_restore_source, r->remote,
-                                 (be->mode & 07777) ? be->mode : 0660, (int64_t)time(NULL),
+                                 r->staging ? 0644 : (be->mode & 07777) ? be->mode : 0660,
+                                 (int64_t)time(NULL),
                                  be->size, NULL, df_restore_on_pushed, r);
     }
     if (rc != DF_OK) {
@@ -365,6 +488,32 @@ df_restore_on_sync_ready(void *ud, int status)
 /* ---- 3. folders, settings, apps: shell commands one after another ---- */
 
 static void df_restore_shell_next(struct df_restore *r);
+
+/* Whether `pm list packages` output has the line "package:PKG". */
+static bool
+df_restore_listed(const char *out, const char *pkg)
+{
+  size_t pl = strlen(pkg);
+  for (const char *q = out; (q = strstr(q, "package:")) != NULL; q += 8) {
+    if ((q == out || q[-1] == '\n') && strncmp(q + 8, pkg, pl) == 0 &&
+        (q[8 + pl] == '\0' || q[8 + pl] == '\n' || q[8 + pl] == '\r' || q[8 + pl] == ' '))
+      return true;
+  }
+  return false;
+}
+
+/* "WHO: WHAT (exit N): first line of the phone's answer" into apps_failed. */
+static void
+df_restore_why(struct df_restore *r, const char *who, const char *what, int exit_code,
+               const char *out, size_t out_len, const char *err, size_t err_len)
+{
+  const char *why = err_len > 0 ? err : out;
+  size_t wl = err_len > 0 ? err_len : out_len;
+  const char *nl = memchr(why, '\n', wl);
+  if (nl != NULL) wl = (size_t)(nl - why);
+  df_backup_buf_printf(&r->apps_failed, "%s: %s (exit %d)%s%.*s\n", who, what, exit_code,
+                       wl > 0 ? ": " : "", (int)(wl > 300 ? 300 : wl), why);
+}
 
 static int
 df_restore_shell(struct df_restore *r, const char *cmd, df_adb_capture_cb cb)
@@ -458,7 +607,7 @@ df_restore_on_shell(void *ud, int status, int exit_code, const char *out, size_t
   case DF_RS_MKDIR:
     if (exit_code > 0)
       df_log_warn("restore: making folders failed (exit %d): %.*s", exit_code, (int)err_len, err);
-    r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_PACKAGES;
+    r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_ROOT;
     r->ns = 0;
     break;
   case DF_RS_SETTINGS_LIST:
@@ -514,9 +663,86 @@ df_restore_on_shell(void *ud, int status, int exit_code, const char *out, size_t
       }
       p = nl != NULL ? nl + 1 : NULL;
     }
-    r->phase = DF_RS_DONE;
+    r->phase = DF_RS_CLEAN;
     break;
   }
+  case DF_RS_ROOT:
+    r->rooted = exit_code == 0 && strstr(out, "uid=0(") != NULL;
+    r->phase = DF_RS_APPS_NOW;
+    break;
+  case DF_RS_APPS_NOW:
+    for (size_t i = 0; i < r->napps; i++)
+      r->apps[i].installed_now = df_restore_listed(out, r->apps[i].pkg);
+    r->phase = DF_RS_INSTALL;
+    r->app_index = 0;
+    break;
+  case DF_RS_INSTALL: {
+    struct df_restore_app *app = &r->apps[r->app_index];
+    if (exit_code == 0 && strstr(out, "Success") != NULL) {
+      app->installed = true;
+      df_backup_buf_printf(&r->apps_installed, "%s\n", app->pkg);
+      if (app->data && r->rooted) {
+        r->phase = DF_RS_UID;
+        break;
+      }
+      if (app->data)
+        df_backup_buf_printf(&r->apps_failed, "%s: reinstalled, but its data needs root (su), "
+                                              "which the phone does not give now\n", app->pkg);
+    } else {
+      df_restore_why(r, app->pkg, "pm install failed", exit_code, out, out_len, err, err_len);
+    }
+    r->app_index++;
+    break;
+  }
+  case DF_RS_UID: {
+    struct df_restore_app *app = &r->apps[r->app_index];
+    char needle[400];
+    snprintf(needle, sizeof(needle), "package:%s uid:", app->pkg);
+    const char *u = strstr(out, needle);
+    app->uid = u != NULL ? strtol(u + strlen(needle), NULL, 10) : 0;
+    if (app->uid >= 10000) {
+      r->phase = DF_RS_DATA;
+    } else {
+      df_restore_why(r, app->pkg, "its uid after the install is unknown; data not restored",
+                     exit_code, out, out_len, err, err_len);
+      r->phase = DF_RS_INSTALL;
+      r->app_index++;
+    }
+    break;
+  }
+  case DF_RS_DATA:
+    if (exit_code == 0)
+      df_backup_buf_printf(&r->apps_data_restored, "%s\n", r->apps[r->app_index].pkg);
+    else
+      df_restore_why(r, r->apps[r->app_index].pkg, "its data could not be put back", exit_code,
+                     out, out_len, err, err_len);
+    r->phase = DF_RS_DATA_DE;
+    break;
+  case DF_RS_DATA_DE:
+    /* user_de/0/PKG exists on phones with file-based encryption; where it
+     * does not, chown says so and nothing is lost. */
+    if (exit_code != 0)
+      df_log_debug("restore: %s: no device-encrypted data folder to hand over (exit %d)",
+                   r->apps[r->app_index].pkg, exit_code);
+    r->phase = DF_RS_INSTALL;
+    r->app_index++;
+    break;
+  case DF_RS_ACCOUNTS:
+    if (exit_code == 0) {
+      r->result.accounts_restored = true;
+      r->result.reboot_needed = true;
+    } else {
+      df_restore_why(r, "accounts", "the account databases could not be put back", exit_code,
+                     out, out_len, err, err_len);
+    }
+    r->phase = DF_RS_PACKAGES;
+    break;
+  case DF_RS_CLEAN:
+    if (exit_code != 0)
+      df_log_warn("restore: could not remove %s on the phone (exit %d): %.*s", DF_RESTORE_STAGE,
+                  exit_code, (int)err_len, err);
+    r->phase = DF_RS_DONE;
+    break;
   default:
     break;
   }
@@ -536,8 +762,36 @@ df_restore_shell_next(struct df_restore *r)
       r->put_index = 0;
     }
   }
-  if (r->phase == DF_RS_SETTINGS_PUT && r->put_index >= r->nputs) r->phase = DF_RS_PACKAGES;
-  if (r->phase == DF_RS_PACKAGES && r->meta_packages.len == 0) r->phase = DF_RS_DONE;
+  if (r->phase == DF_RS_SETTINGS_PUT && r->put_index >= r->nputs) r->phase = DF_RS_ROOT;
+  if (r->phase == DF_RS_ROOT && r->napps == 0 && !r->accounts_staged) r->phase = DF_RS_PACKAGES;
+  while (r->phase == DF_RS_INSTALL && r->app_index < r->napps) {
+    const struct df_restore_app *app = &r->apps[r->app_index];
+    if (app->installed_now && app->data)
+      df_backup_buf_printf(&r->apps_failed, "%s: installed already; left as it is, and its data "
+                                            "in the backup was not put over the app's data now\n",
+                           app->pkg);
+    else if (app->installed_now)
+      ; /* there, and the backup has nothing more of it */
+    else if (app->napks == 0)
+      df_backup_buf_printf(&r->apps_failed, "%s: the backup holds no APK of it\n", app->pkg);
+    else if (app->napks > 1)
+      df_backup_buf_printf(&r->apps_failed, "%s: split APKs (%zu files), which droidfix cannot "
+                                            "install yet: install it from the Play Store\n",
+                           app->pkg, app->napks);
+    else
+      break;
+    r->app_index++;
+  }
+  if (r->phase == DF_RS_INSTALL && r->app_index >= r->napps) {
+    r->phase = DF_RS_PACKAGES;
+    if (r->accounts_staged && r->rooted)
+      r->phase = DF_RS_ACCOUNTS;
+    else if (r->accounts_staged)
+      df_backup_buf_printf(&r->apps_failed, "accounts: the account databases need root (su), "
+                                            "which the phone does not give now\n");
+  }
+  if (r->phase == DF_RS_PACKAGES && r->meta_packages.len == 0) r->phase = DF_RS_CLEAN;
+  if (r->phase == DF_RS_CLEAN && !r->staged_any) r->phase = DF_RS_DONE;
 
   switch (r->phase) {
   case DF_RS_SETTINGS_LIST:
@@ -558,7 +812,42 @@ df_restore_shell_next(struct df_restore *r)
     break;
   }
   case DF_RS_PACKAGES:
+  case DF_RS_APPS_NOW:
     cmd = strdup("pm list packages -3");
+    break;
+  case DF_RS_ROOT:
+    cmd = strdup("su -c id");
+    break;
+  case DF_RS_INSTALL:
+    if (asprintf(&cmd, "pm install -r %s", r->apps[r->app_index].apks[0]) < 0) cmd = NULL;
+    break;
+  case DF_RS_UID:
+    if (asprintf(&cmd, "pm list packages -U %s", r->apps[r->app_index].pkg) < 0) cmd = NULL;
+    break;
+  case DF_RS_DATA: {
+    const struct df_restore_app *app = &r->apps[r->app_index];
+    /* The tar holds data/PKG as the old uid owned it; the reinstalled app
+     * has a new uid, so its files are handed over and relabelled. */
+    if (asprintf(&cmd, "am force-stop %s; su -c 'tar -xf " DF_RESTORE_STAGE "/%s-data.tar -C /data "
+                       "&& chown -R %ld:%ld /data/data/%s && restorecon -R /data/data/%s'",
+                 app->pkg, app->pkg, app->uid, app->uid, app->pkg, app->pkg) < 0)
+      cmd = NULL;
+    break;
+  }
+  case DF_RS_DATA_DE: {
+    const struct df_restore_app *app = &r->apps[r->app_index];
+    if (asprintf(&cmd, "su -c 'chown -R %ld:%ld /data/user_de/0/%s && restorecon -R /data/user_de/0/%s'",
+                 app->uid, app->uid, app->pkg, app->pkg) < 0)
+      cmd = NULL;
+    break;
+  }
+  case DF_RS_ACCOUNTS:
+    /* tar run by root keeps the files' owner (system) from the archive. */
+    cmd = strdup("su -c 'tar -xf " DF_RESTORE_STAGE "/accounts.tar -C /data && "
+                 "restorecon -R /data/system_de/0 /data/system_ce/0'");
+    break;
+  case DF_RS_CLEAN:
+    cmd = strdup("rm -rf " DF_RESTORE_STAGE);
     break;
   case DF_RS_DONE:
     df_log_info("restore: %" PRIu64 " files, %" PRIu64 " bytes, %" PRIu64 " settings put back",
@@ -602,7 +891,7 @@ df_restore_after_files(struct df_restore *r)
     }
     df_log_warn("restore: too many folders to recreate empty ones; files were restored");
   }
-  r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_PACKAGES;
+  r->phase = r->want_settings ? DF_RS_SETTINGS_LIST : DF_RS_ROOT;
   r->ns = 0;
   df_restore_shell_next(r);
 }
@@ -626,6 +915,7 @@ df_restore_start(struct df_loop *loop, struct df_adb_conn *conn, const char *arc
   r->done = done;
   r->userdata = userdata;
   r->want_settings = opts != NULL ? opts->settings : true;
+  r->no_apps = opts != NULL && opts->no_apps;
   r->path = strdup(archive_path);
   if (r->path == NULL) goto nomem;
   if (opts != NULL && opts->nfolders > 0) {

@@ -1,4 +1,6 @@
-/* An archive entry as an image reader: forward only, reopening the archive
+/* An archive entry as an image reader: from the index of the walk that
+ * verified the package in this process when there is one (any offset, by
+ * the nearest access point), otherwise forward only, reopening the archive
  * to go back. */
 #include "plugins/fastboot/archive_source.h"
 
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "core/archive.h"
+#include "core/archive_index.h"
 #include "core/error.h"
 
 #define DF_ENTRY_HEAD 4096u          /* kept, so the format checks never rewind */
@@ -179,6 +182,84 @@ df_entry_close(void *ctx)
   free(s);
 }
 
+/* ---- through the index of a verified package ---- */
+
+struct df_span_stream {
+  struct df_archive_span *span;
+  char *entry_path;
+  char why[256];
+};
+
+static long
+df_span_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+  struct df_span_stream *s = ctx;
+  ssize_t n;
+  int rc;
+
+  if (df_archive_span_tell(s->span) != off) {
+    rc = df_archive_span_seek(s->span, off);
+    if (rc != DF_OK) return rc;
+  }
+  if (len > 0x40000000u) len = 0x40000000u;
+  n = df_archive_span_read(s->span, buf, len);
+  if (n < 0)
+    snprintf(s->why, sizeof(s->why), "the archive is damaged: %s",
+             df_archive_span_error(s->span));
+  return (long)n;
+}
+
+static void
+df_span_close(void *ctx)
+{
+  struct df_span_stream *s = ctx;
+
+  if (s == NULL) return;
+  df_archive_span_close(s->span);
+  free(s->entry_path);
+  free(s);
+}
+
+/* DF_ENOENT when the package has no index in this process (or the file
+ * changed since): the caller reads it from its start. */
+static int
+df_image_open_span(const char *archive_path, const char *entry_path, struct df_image **out,
+                   char *why, size_t why_len)
+{
+  struct df_span_stream *s = calloc(1, sizeof(*s));
+  struct df_image_reader reader;
+  uint64_t size = 0;
+  int rc;
+
+  if (s == NULL) return DF_ENOMEM;
+  rc = df_archive_span_open(archive_path, entry_path, &s->span, &size);
+  if (rc != DF_OK || size == 0) {
+    df_span_close(s);
+    return rc != DF_OK ? rc : DF_ENOENT; /* empty: the slow path says so */
+  }
+  s->entry_path = strdup(entry_path);
+  if (s->entry_path == NULL) {
+    df_span_close(s);
+    return DF_ENOMEM;
+  }
+  reader.read_at = df_span_read_at;
+  reader.close = df_span_close;
+  reader.ctx = s;
+  reader.size = size;
+  rc = df_image_open_reader(&reader, out);
+  if (rc == DF_OK) return DF_OK; /* s belongs to *out */
+  if (why != NULL) {
+    if (s->why[0] != '\0')
+      snprintf(why, why_len, "%s", s->why);
+    else if (rc == DF_ECORRUPT)
+      snprintf(why, why_len, "%s is not a valid sparse image", df_entry_strip(entry_path));
+    else
+      snprintf(why, why_len, "%s", df_strerror(rc));
+  }
+  df_span_close(s);
+  return rc;
+}
+
 int
 df_image_open_archive_entry(const char *archive_path, const char *entry_path,
                             struct df_image **out, char *why, size_t why_len)
@@ -189,6 +270,10 @@ df_image_open_archive_entry(const char *archive_path, const char *entry_path,
 
   if (why != NULL && why_len > 0) why[0] = '\0';
   if (archive_path == NULL || entry_path == NULL || out == NULL) return DF_EINVAL;
+  *out = NULL;
+  rc = df_image_open_span(archive_path, entry_path, out, why, why_len);
+  if (rc != DF_ENOENT) return rc;
+  if (why != NULL && why_len > 0) why[0] = '\0';
   s = calloc(1, sizeof(*s));
   if (s == NULL) return DF_ENOMEM;
   s->archive_path = strdup(archive_path);

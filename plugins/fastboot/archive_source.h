@@ -3,11 +3,19 @@
  * entry is decompressed as it is sent. An entry that fits the phone's
  * max-download-size goes as one download (its size is in the entry header);
  * a bigger raw entry is cut into sparse pieces that consume the stream in
- * order; a sparse entry is validated whole first (one pass over its chunk
- * headers, its data decompressed and dropped), then the archive is opened
- * again and read once more for sending, regrouped into pieces like a file
- * (plugins/fastboot/image.h). Memory stays bounded: the chunk list of a
- * sparse entry, a 4 KiB head, a 64 KiB scratch buffer and libarchive's own.
+ * order; a sparse entry is validated whole first (its chunk headers), then
+ * read again for sending, regrouped into pieces like a file
+ * (plugins/fastboot/image.h).
+ *
+ * When the package was walked to its clean end in this process with
+ * df_archive_open_indexed (df.firmware.inspect does: every gzip CRC and
+ * length checked) and the file is still the same (core/archive_index.h),
+ * the entry is read from the access point nearest its start, and the
+ * validation of a sparse entry jumps from chunk header to chunk header by
+ * access points (every 32 MiB) instead of inflating its data. Otherwise the
+ * archive is read from its first byte: forward only, opened again to go
+ * back. Memory stays bounded: the chunk list of a sparse entry, a 4 KiB
+ * head, a scratch buffer, the index's windows and libarchive's own.
  *
  * What is NOT checked here: a .tgz has one CRC for the whole stream, after
  * its last entry, so damage is only certain to show when the whole archive
@@ -24,8 +32,8 @@
 /* Opens entry_path of the archive at archive_path as an image to flash.
  * entry_path matches the stored path with any leading "./" or "/" and a
  * trailing "/" ignored.
- * Blocking (it decompresses up to the entry, and a sparse entry twice):
- * call it off the loop thread. Errors, with a sentence in why (may be
+ * Blocking (it decompresses up to the entry, or from the access point
+ * before it, and validates a sparse entry): call it off the loop thread. Errors, with a sentence in why (may be
  * NULL): DF_ENOENT (no archive, or no such entry), DF_EINVAL (the entry is
  * not a regular file, is empty, or its size is not in its header),
  * DF_ECORRUPT (a damaged archive or sparse image), DF_ENOMEM, DF_EIO.

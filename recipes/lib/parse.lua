@@ -1,11 +1,13 @@
 -- Pure parsers for what an Android phone's shell prints: `pm list packages`,
 -- `dumpsys package` (versionName, install times, enabled state), `df /data`,
--- `settings get`, `dumpsys diskstats`, `dumpsys account`, logcat's threadtime
+-- `settings get`, `dumpsys diskstats`, `dumpsys content` (master sync),
+-- `dumpsys account`, logcat's threadtime
 -- lines, crash records (logcat's crash buffer and dropbox entries) and the
 -- focused activity. No device calls here: every function takes text and
 -- returns tables, so tests/e2e/test_recipe_lib.sh runs them under plain Lua.
 -- Formats: AOSP frameworks/base PackageManagerShellCommand (runList),
--- ComputerEngine.dumpPackagesLPr, DiskStatsService, DropBoxManagerService,
+-- ComputerEngine.dumpPackagesLPr, DiskStatsService, SyncManager.dumpSyncState,
+-- DropBoxManagerService,
 -- AccountManagerService.dumpUser, RuntimeInit (FATAL EXCEPTION), toybox df.
 local M = {}
 
@@ -136,13 +138,18 @@ local function list_of(s)
   return out
 end
 
----`dumpsys diskstats` -> { free=, total= (bytes), free_pct=, packages =
----{ [name] = { app=, data=, cache= } } } or nil when it has no Data-Free line.
----Units (DiskStatsService): "Data-Free: NK / NK total" is KiB (statfs of
----/data, live); the per-package lists are bytes, from the file
----DiskStatsLoggingService writes about once a day while the phone charges
----(so they can be old). `data` is StorageStats.getDataBytes(), which
----includes the cache; `cache` is getCacheBytes().
+---`dumpsys diskstats` -> { free=, total= (bytes), free_pct=, cached=,
+---packages = { [name] = { app=, data=, cache= } } } or nil when it has no
+---Data-Free line. Units (DiskStatsService): "Data-Free: NK / NK total" is
+---KiB, statfs of /data at the moment of the dump (live). The per-package
+---lists are bytes read from /data/system/diskstats_cache.json, which
+---DiskStatsLoggingService writes about once a day while the phone is idle
+---and charging: they can be a day old or more, the dump does not say how
+---old, and they are missing (cached = false, packages empty) until the job
+---has run once (a new or just reset phone). So they are hints (which app is
+---big), never proof that a clear worked. `data` is
+---StorageStats.getDataBytes(), which includes the cache; `cache` is
+---getCacheBytes().
 function M.diskstats(text)
   local r = { packages = {} }
   local names, apps, datas, caches
@@ -157,6 +164,7 @@ function M.diskstats(text)
     caches = caches or l:match("^Cache Sizes:%s*%[(.*)%]")
   end
   if not r.free then return nil end
+  r.cached = names ~= nil
   local n, a, d, c = list_of(names), list_of(apps), list_of(datas), list_of(caches)
   for i, name in ipairs(n) do
     r.packages[name] = { app = tonumber(a[i]) or 0, data = tonumber(d[i]) or 0, cache = tonumber(c[i]) or 0 }
@@ -177,6 +185,24 @@ function M.largest(ds, field, n)
   end)
   while #v > (n or #v) do v[#v] = nil end
   return v
+end
+
+---Master sync ("Automatically sync data") of a user from `dumpsys content`
+---(SyncManager.dumpSyncState: "Auto sync: u0=true u10=false "; Android 7
+---to 9 print "auto sync: u0=true"): true, false, or nil when the dump has
+---no such line. AOSP has no shell command that reads or sets it.
+function M.master_sync(text, user)
+  user = user or 0
+  for _, l in ipairs(lines(text)) do
+    local rest = l:match("^[Aa]uto sync:%s*(.*)$")
+    if rest then
+      for u, v in rest:gmatch("u(%d+)=(%a+)") do
+        if tonumber(u) == user then return v == "true" end
+      end
+      return nil
+    end
+  end
+  return nil
 end
 
 ---`dumpsys account` -> list of { name=, type= }.

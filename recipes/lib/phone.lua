@@ -1,6 +1,7 @@
 -- Device helpers shared by the repair recipes: running shell commands (an
 -- I/O failure raises, so the step fails with the message), reading packages,
--- settings, storage and crash records through recipes/lib/parse.lua, root,
+-- settings, storage, master sync and crash records through
+-- recipes/lib/parse.lua, root, clears with the live facts that prove them,
 -- and rebooting with a wait until Android has finished booting. Everything
 -- here talks to ctx.device; the parsing lives in parse.lua.
 local parse = require("parse")
@@ -73,10 +74,58 @@ function M.put_setting(dev, ns, key, value)
   end
 end
 
+---`dumpsys diskstats`: free and total (live) and per-package sizes from
+---Android's daily storage snapshot (parse.diskstats: hints that may be a day
+---old, never proof that a clear worked).
 function M.diskstats(dev)
   local ds = parse.diskstats(M.sh(dev, "dumpsys diskstats"))
   if ds == nil then error("dumpsys diskstats printed no Data-Free line", 0) end
   return ds
+end
+
+---Said next to any size taken from the per-package lists of diskstats.
+M.SNAPSHOT_NOTE = "by Android's daily storage count, which may be out of date"
+
+---A package's size from the daily snapshot ("data" or "cache"), or nil when
+---the snapshot has no entry for it (never run yet, or the app is newer).
+function M.size_hint(dev, pkg, field)
+  local s = M.diskstats(dev).packages[pkg]
+  return s and s[field] or nil
+end
+
+---" (N by Android's daily storage count, ...)" for a size hint, or "".
+function M.size_note(bytes)
+  if bytes == nil then return "" end
+  return " (" .. parse.human(bytes) .. " " .. M.SNAPSHOT_NOTE .. ")"
+end
+
+---"a 1.2 GB, b 300 MB (by Android's daily storage count, ...)": the n
+---largest of field in the snapshot, or "unknown (...)" when it has none.
+function M.largest_hint(dev, field, n)
+  local ds = M.diskstats(dev)
+  local big = {}
+  for _, p in ipairs(parse.largest(ds, field, n)) do big[#big + 1] = p.name .. " " .. parse.human(p.bytes) end
+  if #big == 0 then return "not counted yet (Android counts app sizes about once a day while charging)" end
+  return table.concat(big, ", ") .. " (" .. M.SNAPSHOT_NOTE .. ")"
+end
+
+---Master sync of user 0 from `dumpsys content` ("Auto sync: u0=true"):
+---true or false; raises when the dump has no such line.
+function M.master_sync(dev)
+  local v = parse.master_sync(M.sh(dev, "dumpsys content"), 0)
+  if v == nil then error("dumpsys content printed no 'Auto sync:' line for user 0", 0) end
+  return v
+end
+
+---Waits up to timeout seconds until master sync is `want`, reading
+---`dumpsys content` every second; true when seen, false on timeout.
+function M.wait_master_sync(dev, want, timeout)
+  local deadline = df.host_time() + timeout
+  while true do
+    if M.master_sync(dev) == want then return true end
+    if df.host_time() >= deadline then return false end
+    df.sleep(1000)
+  end
 end
 
 ---Free and total bytes on /data (df /data).
@@ -149,6 +198,63 @@ function M.clear(dev, pkg, cache_only)
   local out, exit, err = M.sh(dev, "pm clear " .. (cache_only and "--cache-only " or "") .. pkg)
   if exit == 0 and out:find("Success", 1, true) then return true end
   return false, parse.trim(err ~= "" and err or out)
+end
+
+---`pm clear [--cache-only] PKG` with the live facts around it: pm's own
+---answer ("Success" is printed only once installd reports the data or cache
+---removed) and /data's free space before and after (statfs, live; other
+---apps write too, so it is a hint). Returns { pkg=, ok=, why=, freed= }.
+function M.clear_measured(dev, pkg, cache_only)
+  local before = M.data_space(dev).avail
+  local ok, why = M.clear(dev, pkg, cache_only)
+  local after = M.data_space(dev).avail
+  return { pkg = pkg, ok = ok, why = why, freed = after - before, cache_only = cache_only }
+end
+
+---"freed 1.2 GB on /data" (or "" when /data did not gain space).
+function M.freed_note(records)
+  local n = 0
+  for _, r in ipairs(records) do n = n + math.max(0, r.freed or 0) end
+  if n <= 0 then return "" end
+  return "freed " .. parse.human(n) .. " on /data"
+end
+
+---Verify from live facts that clears held: each record's pm clear answered
+---Success and its package is still installed (dumpsys package now). The
+---per-package sizes of diskstats are not used: they are the daily snapshot.
+function M.verify_cleared(dev, records)
+  if records == nil or #records == 0 then return false, "nothing was cleared" end
+  for _, r in ipairs(records) do
+    if not r.ok then return false, "pm clear " .. r.pkg .. " failed: " .. tostring(r.why) end
+    if M.package(dev, r.pkg) == nil then return false, r.pkg .. " is no longer installed" end
+  end
+  return true
+end
+
+---Reboots when a fix asked for one (ctx.scratch.reboot_pending), so the
+---next check reads the new boot. Verify calls it (verify may reboot; check
+---may only read the phone).
+function M.settle(ctx, why)
+  if not ctx.scratch.reboot_pending then return end
+  df.step(why or "rebooting to see whether the fix held")
+  M.reboot(ctx.device)
+  ctx.scratch.reboot_pending = false
+  ctx.scratch.reboots = (ctx.scratch.reboots or 0) + 1
+end
+
+---Makes every step's verify reboot first when its fix asked for it
+---(M.settle), then verify as written. Returns steps.
+function M.settle_before_verify(steps, why)
+  for _, step in ipairs(steps) do
+    local verify = step.verify
+    if verify then
+      step.verify = function(ctx)
+        M.settle(ctx, why)
+        return verify(ctx)
+      end
+    end
+  end
+  return steps
 end
 
 ---True when this phone's pm knows `pm clear --cache-only` (Android 13-era

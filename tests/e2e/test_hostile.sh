@@ -10,8 +10,12 @@
 # problem), nothing may appear in the canary folder the packages aim at or
 # change in the test's sandbox, no command of a flash script may run (its
 # marker files stay absent), nothing may be flashed, and the sim stays
-# healthy. The packages and recipes are listed in docs/reliability.md
-# "Hostile inputs".
+# healthy. Recipes that call the phone beyond what their step function may
+# (check() erasing boot_a, an app-data step flashing, a read-only step's
+# pm clear, a check that reboots, a refusal caught by pcall) are stopped by
+# the risk gate on a second, unlocked phone whose boot_a, user data and
+# app data must stay as they were. The packages and recipes are listed in
+# docs/reliability.md "Hostile inputs".
 source "$(dirname "$0")/../lib/harness.sh"
 
 HOSTILE="$DF_SOURCE_DIR/tests/hostile"
@@ -217,8 +221,65 @@ if [ "$RC" -ne 23 ] && [ "$out_bytes" -lt $((8 * 1024 * 1024)) ] && unchanged; t
 else
   bad "recipe huge-output (exit $RC, $out_bytes bytes out)"
 fi
-echo "# known gap (not checked): readonly-flashes, a recipe declaring risk read-only whose"
-echo "# check() erases boot_a, is not stopped (see docs/reliability.md)"
+
+# ---- hostile recipes: a call above what the step function may do is
+# refused by the risk gate (lua-api/risk_gate.c): check() only reads, fix()
+# stays within its step's declared risk, verify() reads and reboots. Each
+# runs on a phone of its own whose bootloader is unlocked, so an erase or a
+# flash the gate let through would really change boot_a.
+PHONE_PID=$SIM_PID
+sim_start gated --boot-ms 200 || { bad "droidfix-sim (gated) starts"; finish; }
+G=(--connect "$SIM_ADB" --connect "$SIM_FB")
+GATED_PID=$SIM_PID
+SIM_PID=$PHONE_PID
+gstate() {
+  "$SIM" status --state-dir "$WORK/gated" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["mode"], d["faults"], d.get("user_data_sha256"), json.dumps(d["partitions"], sort_keys=True))'
+}
+boot_a() {
+  "$SIM" status --state-dir "$WORK/gated" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitions"]; print(json.dumps(p.get("boot_a"), sort_keys=True))'
+}
+# The Play Store's data as the sim keeps it (pm clear empties it).
+vending() {
+  grep -o 'name = "com.android.vending".*' "$WORK/gated/state.lua" | grep -o 'data_bytes = [0-9]*, cache_bytes = [0-9]*'
+  (cd "$WORK/gated/fs" && find data/data/com.android.vending | sort)
+}
+# grun NAME REGEX [ARGS]: droidfix run NAME.lua on the gated phone stops
+# the step (exit 2) with REGEX, and nothing changed on the phone.
+grun() {
+  local name=$1 regex=$2 before vbefore
+  shift 2
+  before=$(gstate)
+  vbefore=$(vending)
+  dfx run "$HOSTILE/recipes/$name.lua" --yes --no-backup "${G[@]}" --param "canary=$CANARY" "$@"
+  local why=""
+  [ "$RC" -eq 2 ] || why="exit $RC, not 2"
+  [ -z "$why" ] && ! said "$regex" && why="no message matching '$regex'"
+  [ -z "$why" ] && ! unchanged && why="the sandbox changed"
+  [ -z "$why" ] && [ "$(gstate)" != "$before" ] && why="the phone changed (mode, user data or a partition)"
+  [ -z "$why" ] && [ "$(vending)" != "$vbefore" ] && why="the Play Store's data changed"
+  if [ -z "$why" ]; then ok "recipe $name: refused by the risk gate, the phone unchanged"
+  else bad "recipe $name ($why)"; show; fi
+}
+# In Android: a read-only step's pm clear; a check that reboots (also
+# with --dry-run).
+check "setup: the gated phone holds the Play Store's data" test -n "$(vending | sed -n 2p)"
+grun readonly-pm-clear "step 'look' fix\(\): dev:shell\(\"pm list packages >/dev/null; pm clear com.android.vending\"\) \(app-data; pm clear com.android.vending: .*\) is not allowed: it is above the step's declared risk read-only"
+grun check-reboots "step 'look' check\(\): dev:reboot\(\"bootloader\"\) \(reboot\) is not allowed: check\(\) may only read the phone"
+grun check-reboots "check\(\): dev:reboot\(\"bootloader\"\) \(reboot\) is not allowed: check\(\) may only read the phone \(--dry-run promises" --dry-run
+# In the bootloader, unlocked (Google's fastboot over the sim's TCP port:
+# no adb server is involved).
+"$DROIDFIX" reboot bootloader --wait --timeout 30 "${G[@]}" >/dev/null 2>&1
+fastboot -s "tcp:$SIM_FB" flashing unlock >/dev/null 2>&1
+check "setup: the gated phone's bootloader is unlocked" \
+  sh -c "'$DROIDFIX' getvar unlocked ${G[*]} 2>/dev/null | grep -q 'unlocked: yes'"
+BOOT_A=$(boot_a)
+check "setup: boot_a has data to lose" test "$BOOT_A" != null
+echo "the image a hostile recipe would flash" >"$WORK/evil.img"
+grun readonly-flashes "recipe hostile-readonly-flashes, step 'escape' check\(\): dev:erase \(firmware\) is not allowed: check\(\) may only read the phone"
+grun pcall-swallows "step 'quiet' check\(\): dev:erase \(firmware\) is not allowed"
+grun appdata-flashes "step 'clear-cache' fix\(\): dev:flash \(firmware\) is not allowed: it is above the step's declared risk app-data; declare risk = \"firmware\"" --param "image=$WORK/evil.img"
+check "boot_a of the gated phone is unchanged after the hostile recipes" test "$(boot_a)" = "$BOOT_A"
+sim_stop "$GATED_PID"
 
 # ---- afterwards
 check "the canary folder holds only its own file" test "$(ls -A "$CANARY")" = keep

@@ -15,9 +15,17 @@ if start sroot --model samsung/galaxy-s22 --rooted --fault factory-mode; then
 fi
 
 # Samsung, not rooted: the factory test app's saved state.
+# Android's per-app sizes (dumpsys diskstats) are its daily snapshot: after
+# the clear they still count the app's data, and the step is verified from
+# pm clear's answer and the reboot that follows, not from them.
 if start sapp --model samsung/galaxy-s22 --fault factory-mode:app-data; then
+  FT=com.sem.factoryapp
+  FT_CACHED=$(cached_size sapp "$FT" data)
+  check "sapp: the daily snapshot counts the factory app's data" test "${FT_CACHED:-0}" -gt 0
   run_recipe sapp factory-mode-exit --yes
   repaired sapp efs-flags nothing-found test-app-data fixed still-factory-mode nothing-found
+  expect sapp "the factory app's data is gone (the sim's own count)" "$(live_data sapp "$FT")" 0
+  expect sapp "dumpsys diskstats still shows its old size (the snapshot is stale)" "$(cached_size sapp "$FT" data)" "$FT_CACHED"
   sim_stop "$SIM_PID"
 fi
 

@@ -87,13 +87,14 @@ EOF
 tar -C "$WORK/pkg" -cf "$WORK/fw.tar" pkg
 P=(--param "image=$WORK/boot.img" --param "archive=$WORK/fw.tar")
 
-# Without --yes and without a terminal the firmware step is refused.
+# Without --yes and without a terminal the first step above app-data (the
+# tour's push, user-data) is refused.
 "$DROIDFIX" "${A[@]}" run "$FIX/device-tour.lua" "${P[@]}" --no-backup </dev/null \
   >"$WORK/refuse.out" 2>"$WORK/refuse.err"
 rc=$?
-if [ $rc -eq 2 ] && grep -q 'fastboot-side .* refused' "$WORK/refuse.out" &&
+if [ $rc -eq 2 ] && grep -q 'adb-side .* refused' "$WORK/refuse.out" &&
   grep -q 'pass --yes' "$WORK/refuse.out" && status_of "$TOUR_DIR" | grep -q '"mode": "system"'; then
-  ok "without --yes and a terminal a firmware step is refused, phone untouched (exit 2)"
+  ok "without --yes and a terminal a user-data step is refused, phone untouched (exit 2)"
 else
   bad "refusal without --yes (exit $rc)"
   cat "$WORK/refuse.out" "$WORK/refuse.err" | head -30
@@ -117,7 +118,7 @@ if [ $rc -eq 0 ]; then ok "device tour: exit 0"; else
 fi
 check "device tour: every line is a JSON event" json_events_ok "$WORK/tour.json"
 check "device tour: report says healthy and fixed" json_check "$WORK/tour.json" \
-  'fin["status"] == "healthy" and [s["outcome"] for s in fin["report"]["steps"]] == ["nothing-found", "fixed", "nothing-found"] and fin["report"]["backup_skipped"]'
+  'fin["status"] == "healthy" and [s["outcome"] for s in fin["report"]["steps"]] == ["fixed", "fixed", "fixed"] and fin["report"]["backup_skipped"]'
 check "device tour: the waiting event names combo, mode and steps" json_check "$WORK/tour.json" \
   'any(e["event"] == "waiting" and e.get("for") == "instruct" and e["combo"] == "recovery" and e["mode"] == "recovery" and len(e["steps"]) >= 1 and e["timeout"] == 60 for e in evs)'
 check "device tour: reboots are waiting events" json_check "$WORK/tour.json" \

@@ -6,15 +6,60 @@ sim_status() {
   "$SIM" status --state-dir "$1" | jq -r --arg f "$2" '.[$f] | if type == "array" then join(",") else tostring end'
 }
 
+# set_master_sync NAME true|false: the person flips "Automatically sync
+# data" in Settings > Accounts. Android keeps it in SyncStorageEngine's
+# /data/system/sync/accounts.xml (<listenForTickles user="0" enabled=.../>),
+# and so does the sim, whose `dumpsys content` reads it; no shell command
+# on a phone can do this, so the test writes the file as Settings would.
+set_master_sync() {
+  local dir="$WORK/$1/fs/data/system/sync"
+  mkdir -p "$dir"
+  printf '<?xml version="1.0" encoding="utf-8" standalone="yes" ?>\n<accounts version="3" nextAuthorityId="1" offsetInSeconds="0">\n<listenForTickles user="0" enabled="%s" />\n</accounts>\n' \
+    "$2" >"$dir/accounts.xml.tmp" && mv "$dir/accounts.xml.tmp" "$dir/accounts.xml"
+}
+
+# sync_hand NAME OUT: the person at the phone, once: if droidfix's output
+# OUT asks for sync OFF (or ON again) more often than the hand has done it,
+# the hand does it (set_master_sync). Counts in SYNC_OFFS and SYNC_ONS.
+sync_hand() {
+  local n
+  n=$(grep -c "turn 'Automatically sync data' OFF" "$2" 2>/dev/null)
+  if [ "${n:-0}" -gt "${SYNC_OFFS:-0}" ]; then
+    set_master_sync "$1" false
+    SYNC_OFFS=$n
+  fi
+  n=$(grep -c "turn 'Automatically sync data' ON again" "$2" 2>/dev/null)
+  if [ "${n:-0}" -gt "${SYNC_ONS:-0}" ]; then
+    set_master_sync "$1" true
+    SYNC_ONS=$n
+  fi
+}
+
+# sync_hand_loop NAME OUT: sync_hand every 0.1 s until killed (for runs
+# that do not go through run_recipe, e.g. on a pty).
+sync_hand_loop() {
+  SYNC_OFFS=0
+  SYNC_ONS=0
+  while :; do
+    sync_hand "$1" "$2"
+    sleep 0.1
+  done
+}
+
 # run_recipe NAME RECIPE [ARGS...]: droidfix run against the sim started as
 # NAME, with --json into $WORK/NAME.json; answers every "waiting" event for
 # an instruction ("for":"instruct") by pressing its combination on the sim,
-# as the person would. Sets RUN_RC and PRESSED.
+# as the person would; and, once droidfix has asked for it (its message is
+# in the output), turns sync off or on in Settings (set_master_sync), unless
+# SYNC_HAND=0. Sets RUN_RC, PRESSED, SYNC_OFFS and SYNC_ONS (how often the
+# hand flipped sync off and on).
 run_recipe() {
   local name=$1 recipe=$2
   shift 2
   local out="$WORK/$name.json" c
   PRESSED=0
+  SYNC_OFFS=0
+  SYNC_ONS=0
   : >"$out"
   "$DROIDFIX" run "$DF_SOURCE_DIR/recipes/$recipe.lua" --connect "$SIM_ADB" --connect "$SIM_FB" --json "$@" \
     >"$out" 2>"$WORK/$name.run.err" &
@@ -25,10 +70,49 @@ run_recipe() {
       "$SIM" press --state-dir "$WORK/$name" "$c" >/dev/null
       PRESSED=$((PRESSED + 1))
     done
+    if [ "${SYNC_HAND:-1}" = 1 ]; then
+      sync_hand "$name" "$out"
+    fi
     sleep 0.1
   done
   wait "$pid"
   RUN_RC=$?
+}
+
+# cached_size NAME PKG FIELD: PKG's "data" or "cache" bytes as the phone's
+# `dumpsys diskstats` prints them now (the daily snapshot), or "none".
+cached_size() {
+  local text=""
+  # The phone may still be finishing its boot: ask again until it answers.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    text=$("$DROIDFIX" shell --connect "$SIM_ADB" "dumpsys diskstats" 2>/dev/null)
+    case "$text" in *Data-Free:*) break ;; esac
+    sleep 1
+  done
+  printf '%s\n' "$text" |
+    (cd "$DF_SOURCE_DIR" && PKG=$2 FIELD=$3 lua5.4 -e '
+package.path = "recipes/lib/?.lua;" .. package.path
+local ds = require("parse").diskstats(io.read("a"))
+local p = ds and ds.packages[os.getenv("PKG")]
+print(p and string.format("%d", p[os.getenv("FIELD")]) or "none")')
+}
+
+# live_data NAME PKG: bytes of PKG's data (with its cache) from the sim's
+# own state, not through the phone: the sizes in state.lua plus the files in
+# its data folder.
+live_data() {
+  local files
+  files=$(find "$WORK/$1/fs/data/data/$2" -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+  STATE="$WORK/$1/state.lua" PKG=$2 FILES=$files lua5.4 -e '
+local st = dofile(os.getenv("STATE"))
+for _, p in ipairs(st.packages) do
+  if p.name == os.getenv("PKG") then
+    print(string.format("%d", p.data_bytes + p.cache_bytes + tonumber(os.getenv("FILES"))))
+    return
+  end
+end
+print("none")'
+
 }
 
 # outcomes NAME: "step-id outcome" lines of the finished event's report.

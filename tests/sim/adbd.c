@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tests/sim/adbd_internal.h"
+#include "tests/sim/link_rate.h"
 #include "tests/sim/listener.h"
 
 /* Reads land in a per-connection buffer that always has room for one whole
@@ -29,6 +30,9 @@ struct pending_write {
 
 static void close_conn(struct df_sim_adbd_conn *conn);
 static void netfault_act(struct df_sim_adbd_conn *conn);
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void link_resume(uv_stream_t *stream);
 
 /* ---- output ---- */
 
@@ -575,6 +579,7 @@ close_conn(struct df_sim_adbd_conn *conn)
     }
   }
   conn->adbd = NULL;
+  df_sim_link_forget((uv_stream_t *)&conn->tcp);
   uv_read_stop((uv_stream_t *)&conn->tcp);
   if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > 0) {
     req = malloc(sizeof(*req));
@@ -614,30 +619,49 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
   }
   if (nread == 0)
     return;
+  df_sim_link_took((size_t)nread);
   conn->in_len += df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)nread);
   process_input(conn);
   netfault_act(conn);
+  if (!conn->closing && !conn->nf.stalled)
+    df_sim_link_hold(stream, link_resume);
 }
 
-/* Carries out a --net-fault that fired on this connection. */
+/* --link-rate: the link has room again (link_rate.h). */
+static void
+link_resume(uv_stream_t *stream)
+{
+  struct df_sim_adbd_conn *conn = stream->data;
+  int rc;
+
+  if (conn->closing || conn->nf.stalled)
+    return;
+  rc = uv_read_start(stream, on_alloc, on_read);
+  if (rc != 0 && rc != UV_EALREADY)
+    close_conn(conn);
+}
+
+static void
+nf_close(void *conn)
+{
+  close_conn(conn);
+}
+
+static struct df_sim_phone *
+nf_phone(void *conn)
+{
+  struct df_sim_adbd *adbd = ((struct df_sim_adbd_conn *)conn)->adbd;
+
+  return adbd != NULL ? adbd->phone : NULL;
+}
+
+/* A --net-fault that fired on this connection (netfault.c carries it out). */
 static void
 netfault_act(struct df_sim_adbd_conn *conn)
 {
-  switch (df_sim_nf_take_due(&conn->nf)) {
-  case DF_SIM_NF_NONE:
-    return;
-  case DF_SIM_NF_STALL:
-    df_sim_nf_stall(&conn->nf);
-    return;
-  case DF_SIM_NF_REBOOT:
-    if (conn->adbd != NULL)
-      df_sim_phone_reboot(conn->adbd->phone, "");
-    close_conn(conn);
-    return;
-  default:
-    close_conn(conn);
-    return;
-  }
+  static const struct df_sim_nf_ops ops = {.close = nf_close, .phone = nf_phone, .fail = NULL};
+
+  df_sim_nf_act(&conn->nf, &ops, conn);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tests/sim/fastbootd_internal.h"
+#include "tests/sim/link_rate.h"
 #include "tests/sim/listener.h"
 
 /* The buffer libuv reads into. Download bytes mostly bypass it (splice,
@@ -34,6 +35,9 @@ struct pending_write {
 static void close_conn(struct df_sim_fb_conn *conn);
 static void netfault_act(struct df_sim_fb_conn *conn);
 static int splice_download(struct df_sim_fb_conn *conn);
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void link_resume(uv_stream_t *stream);
 
 static void
 close_pipe(struct df_sim_fb_conn *conn)
@@ -96,6 +100,7 @@ close_conn(struct df_sim_fb_conn *conn)
     }
   }
   conn->fb = NULL;
+  df_sim_link_forget((uv_stream_t *)&conn->tcp);
   uv_read_stop((uv_stream_t *)&conn->tcp);
   if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > 0) {
     req = malloc(sizeof(*req));
@@ -367,13 +372,18 @@ splice_download(struct df_sim_fb_conn *conn)
                                                        : SPLICE_PIPE_SIZE;
     ssize_t in;
     uint64_t room = df_sim_nf_room(&conn->nf, DF_SIM_NF_IN);
+    size_t link_room = df_sim_link_room();
 
     if (room == 0) {
       df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, 0); /* fires; on_read carries it out */
       return 0;
     }
+    if (link_room == 0)
+      return 0; /* --link-rate: on_read holds the connection */
     if (want > room)
       want = (size_t)room;
+    if (want > link_room)
+      want = link_room;
     in = splice(sock, NULL, conn->splice_pipe[1], NULL, want,
                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (in <= 0) {
@@ -390,6 +400,7 @@ splice_download(struct df_sim_fb_conn *conn)
         return out < 0 ? df_error_from_errno(errno) : DF_EIO;
       left -= out;
     }
+    df_sim_link_took((size_t)in);
     df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)in);
     conn->frame_left -= (uint64_t)in;
     conn->download_left -= (uint64_t)in;
@@ -545,45 +556,70 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
   if (nread > 0 && conn->fb != NULL) {
     size_t ok = df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)nread);
 
+    df_sim_link_took((size_t)nread);
     feed(conn, buf->base, ok);
     netfault_act(conn);
     /* A FAIL leaves the connection up: the rest of the read is the host's. */
     if (ok < (size_t)nread && !conn->closing && !conn->nf.stalled)
       feed(conn, buf->base + ok, (size_t)nread - ok);
+    if (!conn->closing && !conn->nf.stalled)
+      df_sim_link_hold(stream, link_resume);
   }
 }
 
-/* Carries out a --net-fault that fired on this connection. */
+/* --link-rate: the link has room again (link_rate.h). */
+static void
+link_resume(uv_stream_t *stream)
+{
+  struct df_sim_fb_conn *conn = stream->data;
+  int rc;
+
+  if (conn->closing || conn->nf.stalled)
+    return;
+  rc = uv_read_start(stream, on_alloc, on_read);
+  if (rc != 0 && rc != UV_EALREADY)
+    close_conn(conn);
+}
+
+static void
+nf_close(void *conn)
+{
+  close_conn(conn);
+}
+
+static struct df_sim_phone *
+nf_phone(void *conn)
+{
+  struct df_sim_fastbootd *fb = ((struct df_sim_fb_conn *)conn)->fb;
+
+  return fb != NULL ? fb->phone : NULL;
+}
+
+/* --net-fault fail: a download under way is answered FAIL now and the rest
+ * of its data is read and thrown away (download_done); otherwise the next
+ * command is answered FAIL (command_done, from df_sim_nf_pass's mark). */
+static void
+nf_fail(void *opaque)
+{
+  struct df_sim_fb_conn *conn = opaque;
+
+  if (!conn->downloading)
+    return;
+  conn->nf.fail_command = false;
+  conn->nf.failed_download = true;
+  conn->fb->have_download = false;
+  df_log_info("fastboot: net-fault: failing the download with %llu bytes due",
+              (unsigned long long)conn->download_left);
+  df_sim_fb_reply(conn, "FAIL", "download failed (net-fault)");
+}
+
+/* A --net-fault that fired on this connection (netfault.c carries it out). */
 static void
 netfault_act(struct df_sim_fb_conn *conn)
 {
-  switch (df_sim_nf_take_due(&conn->nf)) {
-  case DF_SIM_NF_NONE:
-    return;
-  case DF_SIM_NF_STALL:
-    df_sim_nf_stall(&conn->nf);
-    return;
-  case DF_SIM_NF_FAIL:
-    if (conn->downloading) {
-      /* The bootloader gives up on the download: FAIL now, the rest of
-       * the data is read and thrown away (download_done). */
-      conn->nf.fail_command = false;
-      conn->nf.failed_download = true;
-      conn->fb->have_download = false;
-      df_log_info("fastboot: net-fault: failing the download with %llu bytes due",
-                  (unsigned long long)conn->download_left);
-      df_sim_fb_reply(conn, "FAIL", "download failed (net-fault)");
-    }
-    return;
-  case DF_SIM_NF_REBOOT:
-    if (conn->fb != NULL)
-      df_sim_phone_reboot(conn->fb->phone, "");
-    close_conn(conn);
-    return;
-  default:
-    close_conn(conn);
-    return;
-  }
+  static const struct df_sim_nf_ops ops = {.close = nf_close, .phone = nf_phone, .fail = nf_fail};
+
+  df_sim_nf_act(&conn->nf, &ops, conn);
 }
 
 static void

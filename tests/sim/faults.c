@@ -795,5 +795,18 @@ df_sim_faults_boot(struct df_sim_phone *phone, enum df_sim_mode target)
     mode = DF_SIM_MODE_BOOTLOOP;
   }
   df_sim_kvs_set(&phone->props, "sys.boot_completed", mode == DF_SIM_MODE_BOOTLOOP ? NULL : "1");
+  /* The daily storage snapshot (DiskStatsLoggingService): the sim takes it
+   * at the first boot into Android that finds none (a new phone, or one
+   * just reset), after the faults are in place; from then on `dumpsys
+   * diskstats` shows those sizes however the apps change, as a phone does
+   * until its next idle-and-charging run. */
+  if ((mode == DF_SIM_MODE_SYSTEM || mode == DF_SIM_MODE_SAFE_MODE ||
+       mode == DF_SIM_MODE_FACTORY_MODE) &&
+      !df_sim_vfs_exists(phone, DF_SIM_DISKSTATS_CACHE)) {
+    int r = df_sim_phone_diskstats_job(phone);
+    if (r < 0) {
+      df_log_warn("droidfix-sim: cannot write %s: %s", DF_SIM_DISKSTATS_CACHE, df_strerror(r));
+    }
+  }
   return mode;
 }

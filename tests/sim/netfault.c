@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tests/sim/netfault.h"
+#include "tests/sim/phone.h"
 
 /* A random point lies in [0, within); 1 MiB covers the headers and the
  * first data of any transfer. */
@@ -319,4 +320,32 @@ df_sim_nf_stall(struct df_sim_nf_conn *c)
   }
   stalled_conn = c;
   uv_timer_start(&stall_timer, on_stall_over, (uint64_t)c->stall_ms, 0);
+}
+
+void
+df_sim_nf_act(struct df_sim_nf_conn *c, const struct df_sim_nf_ops *ops, void *conn)
+{
+  struct df_sim_phone *phone;
+
+  switch (df_sim_nf_take_due(c)) {
+  case DF_SIM_NF_NONE:
+    return;
+  case DF_SIM_NF_STALL:
+    df_sim_nf_stall(c);
+    return;
+  case DF_SIM_NF_FAIL:
+    if (ops->fail != NULL)
+      ops->fail(conn);
+    return;
+  case DF_SIM_NF_REBOOT:
+    phone = ops->phone(conn);
+    if (phone != NULL)
+      df_sim_phone_reboot(phone, "");
+    ops->close(conn);
+    return;
+  case DF_SIM_NF_DROP:
+  default:
+    ops->close(conn);
+    return;
+  }
 }

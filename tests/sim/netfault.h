@@ -10,8 +10,9 @@
  * BYTES 0 fires on the first bytes after the handshake.
  *
  * The protocol servers keep a struct df_sim_nf_conn per connection and ask
- * df_sim_nf_pass how much of what they read or write may go through; what
- * the fault does is theirs to carry out (df_sim_nf_take_due). */
+ * df_sim_nf_pass how much of what they read or write may go through; a
+ * fault that fired is carried out by df_sim_nf_act, through the server's
+ * own close (and, for fastboot, FAIL) operations. */
 #ifndef DF_SIM_NETFAULT_H
 #define DF_SIM_NETFAULT_H
 
@@ -100,5 +101,23 @@ enum df_sim_nf_kind df_sim_nf_take_due(struct df_sim_nf_conn *c);
 /* Stops reading from the connection; with a stall_ms, reading starts again
  * after that long. */
 void df_sim_nf_stall(struct df_sim_nf_conn *c);
+
+struct df_sim_phone;
+
+/* What a protocol server lends df_sim_nf_act to carry out a fault on one of
+ * its connections (conn is the server's own connection). */
+struct df_sim_nf_ops {
+  /* Closes the connection, queued replies first (drop, reboot). */
+  void (*close)(void *conn);
+  /* The phone the connection belongs to, or NULL once it is going. */
+  struct df_sim_phone *(*phone)(void *conn);
+  /* Answers a fail (fastboot); NULL where the protocol has no answer. */
+  void (*fail)(void *conn);
+};
+
+/* Carries out the fault due on c (netfault.h's top), then clears it:
+ * stall stops reading, drop closes, reboot reboots the phone into system
+ * and closes, fail calls ops->fail. Nothing when none is due. */
+void df_sim_nf_act(struct df_sim_nf_conn *c, const struct df_sim_nf_ops *ops, void *conn);
 
 #endif

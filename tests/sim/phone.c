@@ -542,6 +542,7 @@ df_sim_phone_boot(struct df_sim_phone *phone, enum df_sim_mode target)
   phone->adbd_root = false;
   if (target == DF_SIM_MODE_SYSTEM || target == DF_SIM_MODE_SAFE_MODE) {
     phone->mode = df_sim_faults_boot(phone, target);
+    df_sim_appdata_boot(phone); /* APK files, account databases */
   } else {
     phone->mode = target;
   }

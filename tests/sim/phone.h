@@ -281,4 +281,23 @@ int df_sim_phone_user_data_sha256(struct df_sim_phone *phone, char hex[65]);
 /* Names of the faults active after the last boot, ',' separated. */
 void df_sim_phone_active_faults(const struct df_sim_phone *phone, char *out, size_t outlen);
 
+/* ---- phone_sysdata.c: what system services keep under /data/system ---- */
+
+/* Where DiskStatsLoggingService writes its daily snapshot, and where
+ * SyncStorageEngine keeps master sync (AOSP paths). */
+#define DF_SIM_DISKSTATS_CACHE "/data/system/diskstats_cache.json"
+#define DF_SIM_SYNC_ACCOUNTS "/data/system/sync/accounts.xml"
+
+/* The daily job (DiskStatsLoggingService): writes DF_SIM_DISKSTATS_CACHE
+ * from the sizes of now. `dumpsys diskstats` prints its per-package lists
+ * from that file, so they stay as they were until the job runs again. */
+int df_sim_phone_diskstats_job(struct df_sim_phone *phone);
+
+/* Master sync of user 0 as SyncManager reports it: the
+ * <listenForTickles user="0" enabled="..."/> of DF_SIM_SYNC_ACCOUNTS when
+ * the file has one (Settings writes it when the person flips "Automatically
+ * sync data"; a test plays that hand by writing the file), else the saved
+ * state (true on a new phone). */
+bool df_sim_phone_master_sync(const struct df_sim_phone *phone);
+
 #endif

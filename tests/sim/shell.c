@@ -368,6 +368,8 @@ static const struct cmd_entry commands[] = {
   {"head", df_sim_cmd_head, false},
   {"tail", df_sim_cmd_head, false},
   {"wc", df_sim_cmd_wc, false},
+  {"tar", df_sim_cmd_tar, false},
+  {"restorecon", df_sim_cmd_restorecon, false},
 };
 
 static const struct cmd_entry *

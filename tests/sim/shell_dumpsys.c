@@ -4,7 +4,8 @@
  * "  Package [name] (hash):", "    versionName=", "    User 0: ... enabled=N"),
  * DropBoxManagerService.dump ("Drop box contents: N entries", "=====" blocks),
  * AccountManagerService.dumpUser ("Accounts: N", "Account {name=, type=}"),
- * DiskStatsService ("Data-Free:", "Package Names:", "Cache Sizes:"), and
+ * DiskStatsService ("Data-Free:", then "Package Names:" ... "Cache Sizes:" from
+ * the daily cache file), SyncManager.dumpSyncState ("Auto sync: u0=true "), and
  * logcat's threadtime format ("MM-DD HH:MM:SS.mmm  PID  TID P TAG: msg"). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -137,18 +138,67 @@ dump_account(struct df_sim_sh *sh)
   return 0;
 }
 
+/* SyncManager.formatDurationHMS: "1d02h03m04s", "5m07s", "0s". */
+static void
+duration_hms(struct df_sim_buf *b, int64_t ms)
+{
+  int64_t s = ms / 1000;
+  if (s < 0) {
+    df_sim_buf_printf(b, "-");
+    s = -s;
+  }
+  int64_t parts[4] = {s / 86400, s / 3600 % 24, s / 60 % 60, s % 60};
+  static const char units[4] = {'d', 'h', 'm', 's'};
+  bool print = false;
+  for (int i = 0; i < 4; i++) {
+    if (!print && parts[i] == 0) {
+      continue;
+    }
+    df_sim_buf_printf(b, print && i > 0 ? "%02" PRId64 "%c" : "%" PRId64 "%c", parts[i], units[i]);
+    print = true;
+  }
+  if (!print) {
+    df_sim_buf_printf(b, "0s");
+  }
+}
+
 static int
 dump_content(struct df_sim_sh *sh)
 {
-  /* A part of SyncManager's dump (unverified layout): master sync and the
-   * accounts it covers. */
+  /* ContentService.dump -> SyncManager.dump -> dumpSyncState (Android 14):
+   * the header lines as AOSP prints them, "Auto sync: u0=true " (master
+   * sync per user, a space after each), then "Sync Status" with one
+   * "Account NAME u0 TYPE" block per account. Left out: each account's
+   * per-authority table (the sim has no sync adapters), the sync history,
+   * SyncManager constants, the adapters and ContentService's observer tree. */
   struct df_sim_phone *phone = sh->phone;
-  df_sim_buf_printf(&sh->o->out, "Sync Status\nMaster sync automatically: %s\n",
-                    phone->master_sync ? "true" : "false");
+  int64_t now = df_sim_phone_now_ms(phone);
+  int64_t up = now - phone->boot_time_ms;
+  char when[32];
+  fmt_time(now, "%Y-%m-%d %H:%M:%S", when, sizeof(when));
+  struct df_sim_buf o = {0};
+  df_sim_buf_printf(&o,
+                    "Data connected: true\n"
+                    "Battery saver: false\n"
+                    "Background network restriction:  disabled\n"
+                    "Auto sync: u0=%s \n"
+                    "Storage low: false\n"
+                    "Clock valid: true\n"
+                    "Accounts: %zu\n"
+                    "Now: %" PRId64 " (%s)\n"
+                    "Uptime: ",
+                    df_sim_phone_master_sync(phone) ? "true" : "false", phone->naccounts, up, when);
+  duration_hms(&o, up);
+  df_sim_buf_printf(&o, "\nTime spent syncing: 0s, sync not in progress\n\n"
+                        "Active Syncs: 0\n\nPending Syncs: 0\n\nPeriodic Syncs: 0\n\n"
+                        "Sync Status\n");
   for (size_t k = 0; k < phone->naccounts; k++) {
-    df_sim_buf_printf(&sh->o->out, "Account %s u0 %s\n  sync: %s\n", phone->accounts[k].name,
-                      phone->accounts[k].type, phone->master_sync ? "enabled" : "disabled");
+    df_sim_buf_printf(&o, "Account %s u0 %s\n"
+                          "=======================================================================\n",
+                      phone->accounts[k].name, phone->accounts[k].type);
   }
+  df_sim_buf_append(&sh->o->out, o.data, o.len);
+  df_sim_buf_free(&o);
   return 0;
 }
 
@@ -175,16 +225,38 @@ dump_activity(struct df_sim_sh *sh)
   return 0;
 }
 
+/* The value of "key" in the one-line JSON object DiskStatsFileLogger
+ * writes: a number, or an array as its text ("[...]"), or NULL. */
+static char *
+json_value(const char *json, const char *key)
+{
+  char pat[64];
+  snprintf(pat, sizeof(pat), "\"%s\":", key);
+  const char *v = strstr(json, pat);
+  if (v == NULL) {
+    return NULL;
+  }
+  v += strlen(pat);
+  size_t n = *v == '[' ? strcspn(v, "]") + 1 : strspn(v, "-0123456789");
+  if (n == 0 || (*v == '[' && v[n - 1] != ']')) {
+    return NULL;
+  }
+  char *out = malloc(n + 1);
+  memcpy(out, v, n);
+  out[n] = '\0';
+  return out;
+}
+
 static int
 dump_diskstats(struct df_sim_sh *sh)
 {
   /* DiskStatsService.dump: "Data-Free: NK / NK total = N% free" from statfs
-   * of /data (KiB, live), then reportCachedValues: the sizes that
-   * DiskStatsLoggingService wrote to /data/system/diskstats_cache.json
-   * (DiskStatsFileLogger), all in bytes. Per package, "App Data Sizes" is
-   * StorageStats.getDataBytes(), which includes the cache; "Cache Sizes"
-   * is getCacheBytes(). The sim computes them now (a phone's file may be a
-   * day old). */
+   * of /data (KiB, live, as is the write test), then reportCachedValues:
+   * the sizes DiskStatsLoggingService last wrote to
+   * /data/system/diskstats_cache.json (bytes), printed only when that file
+   * reads back; they are as old as the file (it runs about once a day while
+   * idle and charging) and the dump does not say how old. The JSON arrays
+   * print as they are stored ("[\"a\",\"b\"]", "[1,2]"). */
   struct df_sim_phone *phone = sh->phone;
   uint64_t free_b = df_sim_data_free(phone);
   df_sim_buf_printf(&sh->o->out, "Latency: 0ms [512B Data Write]\n");
@@ -192,34 +264,33 @@ dump_diskstats(struct df_sim_sh *sh)
                     free_b / 1024, phone->storage_total / 1024,
                     (int)(phone->storage_total ? free_b * 100 / phone->storage_total : 0));
   df_sim_buf_printf(&sh->o->out, "File-based Encryption: true\n");
-  struct df_sim_buf names = {0}, apps = {0}, datas = {0}, caches = {0};
-  uint64_t app_sum = 0, data_sum = 0, cache_sum = 0;
-  for (size_t k = 0; k < phone->npkgs; k++) {
-    const struct df_sim_package *p = &phone->pkgs[k];
-    const char *sep = k ? "," : "";
-    uint64_t app = p->system ? 0 : 41943040;
-    uint64_t cache = df_sim_pkg_cache_size(phone, p);
-    uint64_t data = df_sim_pkg_data_size(phone, p) + cache;
-    app_sum += app;
-    data_sum += data;
-    cache_sum += cache;
-    df_sim_buf_printf(&names, "%s\"%s\"", sep, p->name);
-    df_sim_buf_printf(&apps, "%s%" PRIu64, sep, app);
-    df_sim_buf_printf(&datas, "%s%" PRIu64, sep, data);
-    df_sim_buf_printf(&caches, "%s%" PRIu64, sep, cache);
+  char *json = NULL;
+  size_t len = 0;
+  if (df_sim_vfs_read_file(phone, DF_SIM_DISKSTATS_CACHE, &json, &len) < 0) {
+    /* IoUtils.readFileAsString failed: the service logs a warning only. */
+    return 0;
   }
-  df_sim_buf_printf(&sh->o->out,
-                    "App Size: %" PRIu64 "\nApp Data Size: %" PRIu64 "\nApp Cache Size: %" PRIu64 "\n"
-                    "Photos Size: 0\nVideos Size: 0\nAudio Size: 0\nDownloads Size: 0\n"
-                    "System Size: %" PRIu64 "\nOther Size: 0\n",
-                    app_sum, data_sum, cache_sum, phone->storage_other);
-  df_sim_buf_printf(&sh->o->out, "Package Names: [%s]\nApp Sizes: [%s]\nApp Data Sizes: [%s]\nCache Sizes: [%s]\n",
-                    names.data ? names.data : "", apps.data ? apps.data : "",
-                    datas.data ? datas.data : "", caches.data ? caches.data : "");
-  df_sim_buf_free(&names);
-  df_sim_buf_free(&apps);
-  df_sim_buf_free(&datas);
-  df_sim_buf_free(&caches);
+  static const struct {
+    const char *label, *key;
+  } lines[] = {
+    {"App Size", "appSize"},           {"App Data Size", "appDataSize"},
+    {"App Cache Size", "cacheSize"},   {"Photos Size", "photosSize"},
+    {"Videos Size", "videosSize"},     {"Audio Size", "audioSize"},
+    {"Downloads Size", "downloadsSize"}, {"System Size", "systemSize"},
+    {"Other Size", "otherSize"},       {"Package Names", "packageNames"},
+    {"App Sizes", "appSizes"},         {"App Data Sizes", "appDataSizes"},
+    {"Cache Sizes", "cacheSizes"},
+  };
+  /* A key missing stops the dump there (JSONException), as on a phone. */
+  for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+    char *v = json_value(json, lines[i].key);
+    if (v == NULL) {
+      break;
+    }
+    df_sim_buf_printf(&sh->o->out, "%s: %s\n", lines[i].label, v);
+    free(v);
+  }
+  free(json);
   return 0;
 }
 

@@ -417,7 +417,9 @@ int
 df_sim_cmd_chown(struct df_sim_sh *sh, int argc, char **argv)
 {
   int i = 1;
+  bool recursive = false;
   if (i < argc && strcmp(argv[i], "-R") == 0) {
+    recursive = true;
     i++;
   }
   if (argc - i < 2) {
@@ -450,6 +452,9 @@ df_sim_cmd_chown(struct df_sim_sh *sh, int argc, char **argv)
     uint32_t u, g, p;
     df_sim_vfs_meta_get(sh->phone, canon, &u, &g, &p);
     df_sim_vfs_meta_set(sh->phone, canon, has_uid ? uid : u, gname ? gid : g, p);
+    if (recursive) {
+      df_sim_vfs_chown_tree(sh->phone, canon, uid, gid, has_uid, gname != NULL);
+    }
   }
   df_sim_phone_changed(sh->phone);
   return code;

@@ -381,6 +381,9 @@ df_sim_cmd_pm(struct df_sim_sh *sh, int argc, char **argv)
   if (strcmp(verb, "uninstall") == 0) {
     return pm_uninstall(sh, argc, argv, 2);
   }
+  if (strcmp(verb, "install") == 0) {
+    return df_sim_pm_install(sh, argc, argv, 2);
+  }
   if (strcmp(verb, "dump") == 0 && argc >= 3) {
     char *dargv[3] = {"dumpsys", "package", argv[2]};
     return df_sim_cmd_dumpsys(sh, 3, dargv);
@@ -460,33 +463,27 @@ cmd_appops(struct df_sim_sh *sh, int argc, char **argv)
 static int
 cmd_content(struct df_sim_sh *sh, int argc, char **argv)
 {
-  /* AOSP's ContentShellCommand only has reset-today-stats; no shell command
-   * toggles sync. The sim adds get-/set-master-sync so recipes can "turn sync
-   * off and on again" (ContentResolver.setMasterSyncAutomatically); on a
-   * real phone this step is a guided hand action. */
-  if (argc >= 3 && strcmp(argv[2], "get-master-sync") == 0) {
-    df_sim_buf_printf(&sh->o->out, "%s\n", sh->phone->master_sync ? "true" : "false");
-    return 0;
-  }
-  if (argc >= 4 && strcmp(argv[2], "set-master-sync") == 0) {
-    if (strcmp(argv[3], "true") != 0 && strcmp(argv[3], "false") != 0) {
-      df_sim_buf_printf(&sh->o->err, "Error: expected true or false\n");
-      return 255;
-    }
-    sh->phone->master_sync = strcmp(argv[3], "true") == 0;
-    df_sim_phone_changed(sh->phone);
-    return 0;
-  }
+  /* AOSP ContentShellCommand: only reset-today-stats. There is no shell
+   * command for master sync (nor in `content` or `requestsync`): a real
+   * phone's "Automatically sync data" is switched in Settings by the person,
+   * and read from `dumpsys content` ("Auto sync: u0=true "). Anything else
+   * goes to ShellCommand.handleDefaultCommands: help (also for no command)
+   * or "Unknown command: X" on stdout, and -1 (exit 255) either way. */
   if (argc >= 3 && strcmp(argv[2], "reset-today-stats") == 0) {
     return 0;
   }
-  df_sim_buf_printf(&sh->o->out,
-                    "Content service commands:\n"
-                    "  help\n"
-                    "  reset-today-stats\n"
-                    "  get-master-sync            (droidfix-sim only)\n"
-                    "  set-master-sync true|false (droidfix-sim only)\n");
-  return argc >= 3 && strcmp(argv[2], "help") != 0 ? 255 : 0;
+  if (argc < 3 || strcmp(argv[2], "help") == 0 || strcmp(argv[2], "-h") == 0) {
+    df_sim_buf_printf(&sh->o->out, "Content service commands:\n"
+                                   "  help\n"
+                                   "    Print this help text.\n"
+                                   "\n"
+                                   "  reset-today-stats\n"
+                                   "    Reset 1-day sync stats.\n"
+                                   "\n");
+  } else {
+    df_sim_buf_printf(&sh->o->out, "Unknown command: %s\n", argv[2]);
+  }
+  return 255;
 }
 
 static int

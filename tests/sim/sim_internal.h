@@ -317,4 +317,25 @@ int df_sim_sh_redirect(struct df_sim_sh *sh, const char *path, const char *data,
 /* Text of a byte count the way toybox's human_readable() prints it ("1.5G"). */
 void df_sim_human_size(uint64_t bytes, char *out, size_t outlen);
 
+/* ---- apps' files and account databases (phone_appdata.c, shell_tar.c,
+ * shell_pm_install.c) ---- */
+
+/* The sim's stand-in for an APK file of p (text naming the package and
+ * version), and its parse (DF_EINVAL: not an APK). */
+void df_sim_apk_text(const struct df_sim_package *p, struct df_sim_buf *out);
+int df_sim_apk_parse(const char *data, size_t len, char *name, size_t namelen,
+                     int64_t *version_code, char *version_name, size_t vnlen, int *target_sdk);
+/* Writes p's APK at code_path/apk (folders owned by system). */
+int df_sim_apk_write(struct df_sim_phone *phone, const struct df_sim_package *p);
+/* At a boot into Android: user apps' APK files exist; accounts are read
+ * from /data/system_{de,ce}/0/accounts_{de,ce}.db and written back. */
+void df_sim_appdata_boot(struct df_sim_phone *phone);
+/* chown -R: the owner of a node and everything under it. */
+void df_sim_vfs_chown_tree(struct df_sim_phone *phone, const char *canon, uint32_t uid,
+                           uint32_t gid, bool set_uid, bool set_gid);
+/* pm install [options] PATH (argv[i] is the first option or the path). */
+int df_sim_pm_install(struct df_sim_sh *sh, int argc, char **argv, int i);
+int df_sim_cmd_tar(struct df_sim_sh *sh, int argc, char **argv);
+int df_sim_cmd_restorecon(struct df_sim_sh *sh, int argc, char **argv);
+
 #endif

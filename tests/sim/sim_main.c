@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "tests/sim/link_rate.h"
 #include "tests/sim/netfault.h"
 #include "tests/sim/sim_internal.h"
 
@@ -25,7 +26,7 @@ usage(FILE *f)
           "usage: droidfix-sim serve --state-dir DIR [--model VENDOR/MODEL] [--fault NAME[:SCENARIO]]...\n"
           "                          [--adb-port N] [--fastboot-port N] [--serial S] [--boot-ms N]\n"
           "                          [--auth accept|prompt|reject] [--rooted] [--anti-rollback N]\n"
-          "                          [--devices-dir DIR] [--net-fault SPEC]\n"
+          "                          [--devices-dir DIR] [--net-fault SPEC] [--link-rate MBPS]\n"
           "       droidfix-sim status --state-dir DIR\n"
           "       droidfix-sim press --state-dir DIR COMBO\n"
           "       droidfix-sim netfault --state-dir DIR SPEC\n"
@@ -48,7 +49,7 @@ usage(FILE *f)
           "netfault arms SPEC (as --net-fault, or 'none') on the running phone DIR,\n"
           "        replacing the armed one; returns once the phone took it.\n"
           "\n"
-          "%s", df_sim_netfault_usage);
+          "%s%s", df_sim_netfault_usage, df_sim_link_rate_usage);
 }
 
 static int
@@ -207,6 +208,7 @@ serve_main(int argc, char **argv)
   const char *faults[32];
   long adb_port = 0, fb_port = 0, boot_ms = 300, anti = -1;
   struct df_sim_netfault netfault = {0};
+  uint64_t link_rate = 0;
   o.faults = faults;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -216,7 +218,7 @@ serve_main(int argc, char **argv)
                  strcmp(a, "--fastboot-port") == 0 || strcmp(a, "--serial") == 0 ||
                  strcmp(a, "--boot-ms") == 0 || strcmp(a, "--auth") == 0 ||
                  strcmp(a, "--devices-dir") == 0 || strcmp(a, "--anti-rollback") == 0 ||
-                 strcmp(a, "--net-fault") == 0;
+                 strcmp(a, "--net-fault") == 0 || strcmp(a, "--link-rate") == 0;
     if (takes && v == NULL) {
       return fail_usage("%s needs a value", a);
     }
@@ -266,6 +268,11 @@ serve_main(int argc, char **argv)
       char err[512];
       if (df_sim_netfault_parse(v, netfault_seed(), &netfault, err, sizeof(err)) != 0) {
         return fail_usage("%s", err);
+      }
+    } else if (strcmp(a, "--link-rate") == 0) {
+      if (!df_sim_link_rate_parse(v, &link_rate)) {
+        return fail_usage("bad --link-rate '%s': give megabytes per second, 0.001-10000 "
+                          "(e.g. 40 for USB 2.0), or 0 for no limit", v);
       }
     } else if (strcmp(a, "--rooted") == 0) {
       o.rooted = true;
@@ -323,6 +330,7 @@ serve_main(int argc, char **argv)
     goto out;
   }
   df_sim_phone_attach(s.phone, &s.loop, s.adbd, s.fb);
+  df_sim_link_rate_set(link_rate);
   if (netfault.kind != DF_SIM_NF_NONE) {
     df_sim_netfault_arm(&netfault);
   }

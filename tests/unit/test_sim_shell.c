@@ -227,14 +227,93 @@ test_dumpsys(void **state)
   assert_int_equal(sim_fx_sh(fx, "dumpsys account", false), 0);
   assert_non_null(strstr(sim_fx_out(fx), "Account {name=alex.rivera.sim@gmail.com, type=com.google}"));
   assert_int_equal(sim_fx_sh(fx, "dumpsys diskstats | grep 'Cache Sizes'", false), 0);
-  assert_int_equal(sim_fx_sh(fx, "cmd content set-master-sync false && cmd content get-master-sync", false), 0);
-  assert_string_equal(sim_fx_out(fx), "false\n");
   assert_int_equal(sim_fx_sh(fx, "cmd appops reset com.whatsapp", false), 0);
   assert_string_equal(sim_fx_out(fx), "Reset all modes for: user 0, package com.whatsapp\n");
   assert_int_equal(sim_fx_sh(fx, "cmd nosuchservice", false), 20);
   assert_string_equal(sim_fx_err(fx), "cmd: Can't find service: nosuchservice\n");
   assert_int_equal(sim_fx_sh(fx, "am force-stop com.whatsapp", false), 0);
   assert_true(df_sim_pkg_find(fx->phone, "com.whatsapp")->stopped);
+}
+
+/* Master sync as a real phone shows it: no shell command reads or sets it
+ * (ContentShellCommand has only reset-today-stats); `dumpsys content`
+ * prints SyncManager's "Auto sync: u0=true " line, which follows
+ * SyncStorageEngine's accounts.xml (written when the person flips the
+ * switch in Settings). */
+static void
+test_master_sync(void **state)
+{
+  struct sim_fx *fx = *state;
+  assert_int_equal(sim_fx_sh(fx, "cmd content get-master-sync", false), 255);
+  assert_string_equal(sim_fx_out(fx), "Unknown command: get-master-sync\n");
+  assert_int_equal(sim_fx_sh(fx, "cmd content set-master-sync false", false), 255);
+  assert_string_equal(sim_fx_out(fx), "Unknown command: set-master-sync\n");
+  assert_int_equal(sim_fx_sh(fx, "cmd content", false), 255);
+  assert_true(strncmp(sim_fx_out(fx), "Content service commands:\n  help\n", 33) == 0);
+  assert_null(strstr(sim_fx_out(fx), "master"));
+  assert_int_equal(sim_fx_sh(fx, "cmd content reset-today-stats", false), 0);
+  assert_int_equal(sim_fx_sh(fx, "dumpsys content | grep '^Auto sync'", false), 0);
+  assert_string_equal(sim_fx_out(fx), "Auto sync: u0=true \n");
+  assert_int_equal(sim_fx_sh(fx, "dumpsys content", false), 0);
+  assert_non_null(strstr(sim_fx_out(fx), "\nSync Status\nAccount alex.rivera.sim@gmail.com u0 com.google\n"
+                                         "=======================================================================\n"));
+  /* The person turns "Automatically sync data" off, then on again. */
+  static const char off[] = "<accounts version=\"3\">\n<listenForTickles user=\"0\" enabled=\"false\" />\n</accounts>\n";
+  assert_int_equal(df_sim_vfs_write_file(fx->phone, DF_SIM_SYNC_ACCOUNTS, off, strlen(off), 1000, 1000,
+                                         0600, false), 0);
+  assert_int_equal(sim_fx_sh(fx, "dumpsys content | grep '^Auto sync'", false), 0);
+  assert_string_equal(sim_fx_out(fx), "Auto sync: u0=false \n");
+  static const char on[] = "<accounts version=\"3\">\n<listenForTickles user=\"0\" enabled=\"true\" />\n</accounts>\n";
+  assert_int_equal(df_sim_vfs_write_file(fx->phone, DF_SIM_SYNC_ACCOUNTS, on, strlen(on), 1000, 1000,
+                                         0600, false), 0);
+  assert_int_equal(sim_fx_sh(fx, "dumpsys content | grep '^Auto sync'", false), 0);
+  assert_string_equal(sim_fx_out(fx), "Auto sync: u0=true \n");
+  /* The shell cannot read where it is kept. */
+  assert_int_not_equal(sim_fx_sh(fx, "cat " DF_SIM_SYNC_ACCOUNTS, false), 0);
+}
+
+/* The one line of `dumpsys diskstats` that starts with label, or "". */
+static const char *
+diskstats_line(struct sim_fx *fx, const char *label)
+{
+  static char line[4096];
+  line[0] = '\0';
+  assert_int_equal(sim_fx_sh(fx, "dumpsys diskstats", false), 0);
+  const char *p = strstr(sim_fx_out(fx), label);
+  if (p) {
+    size_t n = strcspn(p, "\n");
+    snprintf(line, sizeof(line), "%.*s", (int)n, p);
+  }
+  return line;
+}
+
+/* Per-package sizes come from the daily job's file (DiskStatsService
+ * reportCachedValues), so they lag behind; Data-Free is live. */
+static void
+test_diskstats_cache(void **state)
+{
+  struct sim_fx *fx = *state;
+  if (!df_sim_vfs_exists(fx->phone, DF_SIM_DISKSTATS_CACHE)) {
+    assert_int_equal(df_sim_phone_diskstats_job(fx->phone), 0);
+  }
+  char names[4096], caches[4096], free_before[128];
+  snprintf(names, sizeof(names), "%s", diskstats_line(fx, "Package Names: ["));
+  snprintf(caches, sizeof(caches), "%s", diskstats_line(fx, "Cache Sizes: ["));
+  snprintf(free_before, sizeof(free_before), "%s", diskstats_line(fx, "Data-Free: "));
+  assert_non_null(strstr(names, "\"org.telegram.messenger\""));
+  assert_non_null(strstr(diskstats_line(fx, "App Data Sizes: ["), "]"));
+  /* The cache goes; the dump still shows the snapshot, free space grows. */
+  assert_int_equal(sim_fx_sh(fx, "pm clear --cache-only org.telegram.messenger", false), 0);
+  assert_string_equal(diskstats_line(fx, "Cache Sizes: ["), caches);
+  assert_string_not_equal(diskstats_line(fx, "Data-Free: "), free_before);
+  /* The next run of the job catches up. */
+  assert_int_equal(df_sim_phone_diskstats_job(fx->phone), 0);
+  assert_string_not_equal(diskstats_line(fx, "Cache Sizes: ["), caches);
+  assert_string_equal(diskstats_line(fx, "Package Names: ["), names);
+  /* Without the file (a phone just reset): the live lines only. */
+  assert_int_equal(sim_fx_sh(fx, "rm " DF_SIM_DISKSTATS_CACHE, true), 0);
+  assert_string_equal(diskstats_line(fx, "Package Names:"), "");
+  assert_true(strncmp(diskstats_line(fx, "Data-Free: "), "Data-Free: ", 11) == 0);
 }
 
 static void
@@ -309,6 +388,8 @@ main(void)
     cmocka_unit_test_setup_teardown(test_settings, setup_xiaomi, teardown),
     cmocka_unit_test_setup_teardown(test_date, setup_xiaomi, teardown),
     cmocka_unit_test_setup_teardown(test_dumpsys, setup_xiaomi, teardown),
+    cmocka_unit_test_setup_teardown(test_master_sync, setup_xiaomi, teardown),
+    cmocka_unit_test_setup_teardown(test_diskstats_cache, setup_xiaomi, teardown),
     cmocka_unit_test_setup_teardown(test_files_and_permissions, setup_xiaomi, teardown),
     cmocka_unit_test_setup_teardown(test_efs_needs_root, setup_samsung_rooted, teardown),
     cmocka_unit_test_setup_teardown(test_reboot_from_shell, setup_xiaomi, teardown),

@@ -1,7 +1,8 @@
--- Hostile recipe (claims read-only, then erases and flashes): tests/e2e/test_hostile.sh runs it against
--- droidfix-sim and expects it stopped, with nothing changed on the phone or
--- the host. It would create a file in the canary folder (--param canary=DIR)
--- if the sandbox let it through.
+-- Hostile recipe (claims read-only, then erases boot_a from check()):
+-- tests/e2e/test_hostile.sh runs it against an unlocked droidfix-sim and
+-- expects the erase refused by the risk gate (lua-api/risk_gate.c: check()
+-- may only read the phone), boot_a unchanged and nothing changed on the
+-- host (the canary parameter is there for the common hrun harness).
 return {
   id = "hostile-readonly-flashes",
   title = "Hostile: claims read-only, then erases and flashes",

@@ -29,12 +29,17 @@ return {
   causes = {
     ["account-auth"] = {
       summary = "the Google account's sign-in fails (BadAuthentication): only another account helps",
+      -- The failing sign-in is kept in Play services' data (a stand-in
+      -- file; no recipe clears Play services' data), not in AccountsDb's
+      -- accounts_ce.db: droidfix-sim rewrites that file from the phone's
+      -- accounts at every boot (phone_appdata.c), which would clear this
+      -- cause at the first reboot.
       setup = {
-        { write = "/data/system_ce/0/accounts_ce.db",
+        { write = "/data/data/com.google.android.gms/databases/auth_tokens.db",
           content = "SQLite format 3\0authtokens: com.google alex.rivera.sim@gmail.com androidmarket BadAuthentication\n",
-          uid = 1000, gid = 1000, mode = "0600" },
+          owner = "package:com.google.android.gms", mode = "0660" },
       },
-      present = { { file_contains = "/data/system_ce/0/accounts_ce.db", text = "BadAuthentication" } },
+      present = { { file_contains = "/data/data/com.google.android.gms/databases/auth_tokens.db", text = "BadAuthentication" } },
       log = {
         pending_log[1],
         { prio = "W", tag = "Finsky", msg = "[2] Auth: token refresh failed for account [hashed 3fa1c0]: BadAuthentication" },
