@@ -28,7 +28,6 @@
 #include "core/progress.h"
 #include "lua-api/device_file.h"
 #include "lua-api/df_device.h"
-#include "lua-api/plugin.h"
 #include "lua-api/recipe.h"
 #include "lua-api/runner.h"
 #include "lua-api/sandbox.h"
@@ -733,9 +732,10 @@ df_cli_run_say_offline(struct df_cli_run *run, const struct df_device_list *foun
   } else {
     snprintf(msg, sizeof(msg), "no phone answers at");
     for (int i = 0; i < found->failed_count; i++) {
+      char name[320];
+      df_endpoint_format(&found->failed[i], name, sizeof(name));
       n = strlen(msg);
-      snprintf(msg + n, sizeof(msg) - n, "%s %s:%d", i ? "," : "", found->failed[i].host,
-               found->failed[i].port);
+      snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", name);
     }
   }
   n = strlen(msg);
@@ -776,7 +776,7 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
 {
   struct df_cli_run run;
   struct df_device_list *list = NULL;
-  char path[1100], err[1024], plugin_err[512];
+  char path[1100], err[1024];
   size_t nparams = 0;
   int rc, exit_code = DF_RUN_HEALTHY;
 
@@ -821,9 +821,7 @@ df_cli_run_run(struct df_cli *cli, const struct df_cli_args *args)
     return DF_CLI_EXIT_USAGE;
   }
   run.recipe_path = path;
-  plugin_err[0] = '\0';
-  df_plugin_load_path(getenv("DROIDFIX_PLUGIN_PATH"), plugin_err, sizeof(plugin_err));
-  if (plugin_err[0] && !cli->quiet) fprintf(cli->err, "droidfix: warning: %s\n", plugin_err);
+  /* plugins (--plugin-dir, DROIDFIX_PLUGIN_PATH) were loaded by main */
   rc = df_recipe_check_file(path, run.opts.lib_dir, err, sizeof(err));
   if (rc != 0) {
     df_cli_fail(cli, path, rc, "the recipe is not valid: %s", err);

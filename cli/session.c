@@ -197,7 +197,7 @@ df_cli_explain_nothing(struct df_cli_session *s, const struct df_device_list *li
                 safe);
       continue;
     }
-    fprintf(cli->err, "  %s:%d: %s\n", ep->host, ep->port, why);
+    fprintf(cli->err, "  %s: %s\n", name, why);
   }
 }
 

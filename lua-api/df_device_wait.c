@@ -479,9 +479,11 @@ df_instruct_any_on_list(void *ud, struct df_device_list *list)
              "combination and looked for it at ",
              w->want, w->timeout_s, w->combo);
     for (int i = 0; i < w->env.neps; i++) {
+      char name[320];
+      df_endpoint_format(&w->env.eps[i], name, sizeof(name));
       n = strlen(op->base.message);
-      df_instruct_printf(op->base.message + n, sizeof(op->base.message) - n, "%s%s:%d", i ? ", " : "",
-               w->env.eps[i].host, w->env.eps[i].port);
+      df_instruct_printf(op->base.message + n, sizeof(op->base.message) - n, "%s%s", i ? ", " : "",
+                         name);
     }
     n = strlen(op->base.message);
     df_instruct_printf(op->base.message + n, sizeof(op->base.message) - n,
