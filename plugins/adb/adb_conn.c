@@ -1,12 +1,15 @@
 /* The ADB connection state machine, host side: handshake, auth, streams. */
 #include "plugins/adb/adb_conn.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/loop.h"
+#include "plugins/adb/adb_sync.h"
 
 /* What droidfix tells the phone it understands (adb 29 sends a similar
  * list in its "host::features=..." banner). */
@@ -33,6 +36,7 @@ struct df_adb_stream {
   /* flow control toward us */
   bool paused;
   bool okay_owed;
+  bool watched;         /* df_adb_stream_watch */
   struct df_adb_stream *next;
 };
 
@@ -52,7 +56,19 @@ struct df_adb_conn {
   struct df_adb_banner banner;
   struct df_adb_stream *streams;
   uint32_t next_local_id;
+  /* The liveness watch (df_adb_stream_watch): a timer ticking a quarter
+   * of stall_ms while a watched stream is open. */
+  struct df_loop *loop;
+  uv_timer_t *watch_timer;
+  unsigned stall_ms;
+  int nwatched;
+  uint64_t quiet_since;        /* the last byte from the phone, or a watch's start */
+  struct df_adb_stream *check; /* the liveness check under way */
+  uint64_t check_at;
 };
+
+static void
+df_adb_watch_stop_if_idle(struct df_adb_conn *conn);
 
 /* One packet on its way to the transport. The payload is copied in, so a
  * stream or a writer can go away while the transport still sends it (one
@@ -122,6 +138,11 @@ df_adb_stream_end(struct df_adb_stream *s, int status, bool tell_owner)
   if (s->closed) return;
   s->closed = true;
   df_adb_unlink_stream(s);
+  if (s->watched) {
+    s->watched = false;
+    s->conn->nwatched--;
+    df_adb_watch_stop_if_idle(s->conn);
+  }
   if (tell_owner) {
     if (!s->opened)
       cbs->on_open(userdata, status == 0 ? DF_EUNSUPPORTED : status);
@@ -351,6 +372,137 @@ df_adb_on_packet(void *ctx, const struct df_adb_header *h, const uint8_t *payloa
   return conn->closing ? DF_ECANCELED : rc;
 }
 
+/* ---- the liveness watch ---- */
+
+/* A service name no adbd serves (not a socket spec either, so no
+ * connection is attempted): adbd answers CLSE(0, id) at once. */
+#define DF_ADB_CHECK_SERVICE "droidfix:liveness-check"
+
+static void
+df_adb_watch_timer_free(uv_handle_t *h)
+{
+  free(h);
+}
+
+static void
+df_adb_watch_stop_if_idle(struct df_adb_conn *conn)
+{
+  if (conn->nwatched == 0 && conn->watch_timer != NULL) uv_timer_stop(conn->watch_timer);
+}
+
+static void
+df_adb_check_on_open(void *userdata, int status)
+{
+  struct df_adb_conn *conn = userdata;
+  struct df_adb_stream *s = conn->check;
+
+  conn->check = NULL;
+  /* A phone that has such a service after all: the answer is all we
+   * wanted; close the stream. */
+  if (status == DF_OK && s != NULL) df_adb_stream_close(s);
+}
+
+static void
+df_adb_check_on_data(void *userdata, const uint8_t *data, size_t len)
+{
+  (void)userdata;
+  (void)data;
+  (void)len;
+}
+
+static void
+df_adb_check_on_close(void *userdata, int status)
+{
+  struct df_adb_conn *conn = userdata;
+
+  (void)status;
+  conn->check = NULL;
+}
+
+static const struct df_adb_stream_callbacks df_adb_check_cbs = {
+  .on_open = df_adb_check_on_open,
+  .on_data = df_adb_check_on_data,
+  .on_close = df_adb_check_on_close,
+};
+
+/* The phone stopped answering: every watched stream ends with
+ * DF_ETIMEDOUT (its owner may close the connection from the callback). */
+static void
+df_adb_watch_fire(struct df_adb_conn *conn)
+{
+  for (;;) {
+    struct df_adb_stream *s = conn->streams;
+
+    while (s != NULL && !s->watched) s = s->next;
+    if (s == NULL || conn->closing) return;
+    if (s->opened) df_adb_send(conn, DF_ADB_CLSE, s->local_id, s->remote_id, NULL, 0);
+    df_adb_stream_end(s, DF_ETIMEDOUT, true);
+  }
+}
+
+static void
+df_adb_watch_tick(uv_timer_t *timer)
+{
+  struct df_adb_conn *conn = timer->data;
+  uint64_t now = uv_now(&conn->loop->uv);
+  uint64_t quiet = now > conn->quiet_since ? now - conn->quiet_since : 0;
+
+  if (conn->closing || !conn->online || conn->nwatched == 0) return;
+  if (quiet >= conn->stall_ms && conn->check != NULL &&
+      now - conn->check_at >= conn->stall_ms / 2) {
+    df_log_debug("adb %s: nothing from the phone for %" PRIu64 " ms, nor an answer to the "
+                 "liveness check", conn->t->description, quiet);
+    df_adb_watch_fire(conn);
+    return;
+  }
+  if (quiet >= conn->stall_ms / 2 && conn->check == NULL) {
+    if (df_adb_stream_open(conn, DF_ADB_CHECK_SERVICE, &df_adb_check_cbs, conn,
+                           &conn->check) != DF_OK) {
+      conn->check = NULL;
+      return;
+    }
+    conn->check_at = now;
+  }
+}
+
+void
+df_adb_conn_set_loop(struct df_adb_conn *conn, struct df_loop *loop, unsigned stall_ms)
+{
+  conn->loop = loop;
+  conn->stall_ms = stall_ms != 0 ? stall_ms : df_adb_stall_timeout_ms();
+  conn->quiet_since = uv_now(&loop->uv);
+}
+
+unsigned
+df_adb_conn_stall_ms(const struct df_adb_conn *conn)
+{
+  return conn->loop != NULL ? conn->stall_ms : 0;
+}
+
+void
+df_adb_stream_watch(struct df_adb_stream *s)
+{
+  struct df_adb_conn *conn = s->conn;
+  unsigned tick;
+
+  if (s->watched || s->closed || conn->loop == NULL || conn->closing) return;
+  if (conn->watch_timer == NULL) {
+    conn->watch_timer = calloc(1, sizeof(*conn->watch_timer));
+    if (conn->watch_timer == NULL) return; /* unwatched: as without a loop */
+    uv_timer_init(&conn->loop->uv, conn->watch_timer);
+    conn->watch_timer->data = conn;
+  }
+  s->watched = true;
+  /* A command's silence counts from its start, not from an idle pause
+   * (a recipe waiting for the user) before it. */
+  uv_update_time(&conn->loop->uv);
+  conn->quiet_since = uv_now(&conn->loop->uv);
+  if (conn->nwatched++ == 0) {
+    tick = conn->stall_ms / 4 > 0 ? conn->stall_ms / 4 : 1;
+    uv_timer_start(conn->watch_timer, df_adb_watch_tick, tick, tick);
+  }
+}
+
 /* ---- the connection ---- */
 
 static void
@@ -373,6 +525,10 @@ df_adb_conn_shutdown(struct df_adb_conn *conn, int err, bool tell_gone)
    * with the device, freed it): then nobody is left to tell. */
   if (conn->closing) return;
   conn->closing = true;
+  if (conn->watch_timer != NULL) {
+    uv_close((uv_handle_t *)conn->watch_timer, df_adb_watch_timer_free);
+    conn->watch_timer = NULL;
+  }
   if (tell_gone) conn->cbs->on_gone(conn->userdata, err);
   df_transport_close(conn->t, df_adb_conn_free);
 }
@@ -384,6 +540,7 @@ df_adb_conn_on_read(void *userdata, const uint8_t *data, size_t len)
   int rc;
 
   if (conn->closing) return;
+  if (conn->loop != NULL) conn->quiet_since = uv_now(&conn->loop->uv);
   rc = df_adb_reader_feed(&conn->reader, data, len, df_adb_on_packet, conn);
   if (rc != DF_OK && !conn->closing) df_adb_conn_shutdown(conn, rc, true);
 }

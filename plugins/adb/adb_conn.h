@@ -17,6 +17,7 @@
 
 struct df_adb_conn;
 struct df_adb_stream;
+struct df_loop;
 
 struct df_adb_conn_callbacks {
   /* CNXN arrived: the phone is online. */
@@ -53,6 +54,17 @@ df_adb_conn_has_feature(const struct df_adb_conn *conn, const char *feature);
 const char *
 df_adb_conn_description(const struct df_adb_conn *conn);
 
+/* Lets the connection keep time on loop (which must outlive it), for the
+ * liveness watch of df_adb_stream_watch. stall_ms 0 picks
+ * DROIDFIX_STALL_TIMEOUT seconds, else 30 s. Without a loop, watched
+ * streams are not timed (they wait for ever, as before). */
+void
+df_adb_conn_set_loop(struct df_adb_conn *conn, struct df_loop *loop, unsigned stall_ms);
+
+/* The stall timeout of df_adb_conn_set_loop in ms (0: no loop, no watch). */
+unsigned
+df_adb_conn_stall_ms(const struct df_adb_conn *conn);
+
 struct df_adb_stream_callbacks {
   /* The phone accepted (0) or refused (DF_EUNSUPPORTED) the service. */
   void (*on_open)(void *userdata, int status);
@@ -88,6 +100,17 @@ df_adb_stream_write(struct df_adb_stream *s, const void *data, size_t len,
  * back-pressure for a slow consumer. */
 void
 df_adb_stream_pause(struct df_adb_stream *s, bool paused);
+
+/* Watches s for a phone that stopped answering: while a watched stream is
+ * open and the phone has sent nothing on the whole connection for half the
+ * stall timeout, droidfix opens a stream to a service no adbd has (adbd
+ * answers CLSE at once from its packet thread: adb.cpp, A_OPEN); when the
+ * connection then stays silent for the whole timeout and that check has had
+ * half of it to come back, every watched stream ends with on_close
+ * (DF_ETIMEDOUT). A command that runs long and prints nothing is not
+ * stopped: the phone still answers the check. Needs df_adb_conn_set_loop. */
+void
+df_adb_stream_watch(struct df_adb_stream *s);
 
 /* Sends CLSE and forgets the stream. No callback runs after this, not even
  * a pending write's, and the data of that write is no longer used. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "plugins/adb/adb_shell_protocol.h"
 
 struct df_adb_shell {
@@ -17,6 +18,8 @@ struct df_adb_shell {
   bool v2;
   int exit_code;
   bool have_exit;
+  unsigned stall_ms;
+  char what[80]; /* the command, shortened, for the stall message */
 };
 
 static void
@@ -26,6 +29,12 @@ df_adb_shell_finish(struct df_adb_shell *sh, int status)
   void *userdata = sh->userdata;
   int code = sh->have_exit ? sh->exit_code : -1;
 
+  /* Understood here, and only here: the callers see DF_ETIMEDOUT. */
+  if (status == DF_ETIMEDOUT && sh->stall_ms > 0)
+    df_log_error("shell '%s': the phone sent nothing for %u s (and did not answer droidfix's "
+                 "check either); check the cable and that the phone is awake, then run the "
+                 "same command again",
+                 sh->what, sh->stall_ms / 1000);
   free(sh);
   cbs->on_done(userdata, status, code);
 }
@@ -87,6 +96,19 @@ static const struct df_adb_stream_callbacks df_adb_shell_stream_cbs = {
   .on_close = df_adb_shell_on_close,
 };
 
+/* The command as the stall message shows it: one line, at most size-1
+ * bytes ("..." when cut). */
+static void
+df_adb_shell_name(char *out, size_t size, const char *command)
+{
+  size_t n = 0;
+
+  for (const char *p = command; *p != '\0' && n + 1 < size; p++)
+    out[n++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+  out[n] = '\0';
+  if (strlen(command) >= size && size > 4) memcpy(out + size - 4, "...", 4);
+}
+
 int
 df_adb_shell_start(struct df_adb_conn *conn, const char *command,
                    const struct df_adb_shell_callbacks *cbs, void *userdata,
@@ -113,6 +135,9 @@ df_adb_shell_start(struct df_adb_conn *conn, const char *command,
     free(sh);
     return rc;
   }
+  df_adb_shell_name(sh->what, sizeof(sh->what), command);
+  sh->stall_ms = df_adb_conn_stall_ms(conn);
+  df_adb_stream_watch(sh->stream);
   if (out != NULL) *out = sh;
   return DF_OK;
 }

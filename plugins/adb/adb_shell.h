@@ -15,12 +15,17 @@ struct df_adb_shell_callbacks {
   void (*on_stdout)(void *userdata, const uint8_t *data, size_t len);
   void (*on_stderr)(void *userdata, const uint8_t *data, size_t len);
   /* status 0: exit_code is the command's (or -1 over shell v1, which loses
-   * it); else why the command could not run or finish. Called once; the
+   * it); else why the command could not run or finish: DF_ETIMEDOUT when
+   * the phone stopped answering while it ran (df_adb_stream_watch; the
+   * line naming the command is logged here, once). Called once; the
    * shell object is freed after it returns. */
   void (*on_done)(void *userdata, int status, int exit_code);
 };
 
-/* Starts command (run by the phone's /system/bin/sh). */
+/* Starts command (run by the phone's /system/bin/sh). Its stream is
+ * watched (df_adb_stream_watch): a phone that stops answering ends it with
+ * DF_ETIMEDOUT after DROIDFIX_STALL_TIMEOUT (30 s); a command that is only
+ * silent runs on. */
 int
 df_adb_shell_start(struct df_adb_conn *conn, const char *command,
                    const struct df_adb_shell_callbacks *cbs, void *userdata,
