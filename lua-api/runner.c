@@ -165,6 +165,10 @@ df_runner_host_ask(void *ud, const struct df_question *q, df_answer_fn answer, v
   struct df_runner *r = ud;
 
   if (q->kind == DF_QUESTION_CONFIRM && r->opts.yes) {
+    /* said, so the report shows what --yes agreed to */
+    char *said = df_runner_strdup_printf("%s (yes: --yes)", q->text);
+    df_runner_emit(r, DF_RUN_EVENT_SAY, said != NULL ? said : q->text);
+    free(said);
     answer(actx, 1);
     return 0;
   }
