@@ -427,6 +427,25 @@ df_instruct_any_is_model(const struct df_instruct_any *w, const struct df_device
   return false;
 }
 
+/* The one phone found (ownership passes to the op): kept when it is the
+ * model --model named, else closed untouched. */
+static void
+df_instruct_any_found(struct df_instruct_any *w, struct df_device *dev)
+{
+  struct df_instruct_any_op *op = w->op;
+
+  op->dev = dev;
+  if (!df_instruct_any_is_model(w, op->dev, op->base.message, sizeof(op->base.message))) {
+    df_device_close(op->dev);
+    op->dev = NULL;
+    df_instruct_any_end(w, DF_EPERM);
+    return;
+  }
+  snprintf(op->said, sizeof(op->said), "%s", op->base.message);
+  op->base.message[0] = '\0';
+  df_instruct_any_end(w, 0);
+}
+
 static void df_instruct_any_round(uv_timer_t *timer);
 
 static void
@@ -458,17 +477,9 @@ df_instruct_any_on_list(void *ud, struct df_device_list *list)
     return;
   }
   if (found >= 0) {
-    op->dev = df_device_list_take(list, found);
+    struct df_device *dev = df_device_list_take(list, found);
     df_device_list_free(list);
-    if (!df_instruct_any_is_model(w, op->dev, op->base.message, sizeof(op->base.message))) {
-      df_device_close(op->dev);
-      op->dev = NULL;
-      df_instruct_any_end(w, DF_EPERM);
-      return;
-    }
-    snprintf(op->said, sizeof(op->said), "%s", op->base.message);
-    op->base.message[0] = '\0';
-    df_instruct_any_end(w, 0);
+    df_instruct_any_found(w, dev);
     return;
   }
   df_device_list_free(list);
@@ -509,16 +520,7 @@ df_instruct_any_on_usb(void *ud, int status, struct df_device *dev, const char *
     return;
   }
   if (status == 0) {
-    op->dev = dev;
-    if (!df_instruct_any_is_model(w, op->dev, op->base.message, sizeof(op->base.message))) {
-      df_device_close(op->dev);
-      op->dev = NULL;
-      df_instruct_any_end(w, DF_EPERM);
-      return;
-    }
-    snprintf(op->said, sizeof(op->said), "%s", op->base.message);
-    op->base.message[0] = '\0';
-    df_instruct_any_end(w, 0);
+    df_instruct_any_found(w, dev);
     return;
   }
   if (status == DF_EBUSY && candidates[0])

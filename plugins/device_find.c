@@ -522,6 +522,27 @@ df_wait_usb_tick(uv_timer_t *timer)
                  0);
 }
 
+/* A wait, its callbacks in place of the usb's own (given back at the end);
+ * NULL when out of memory. */
+static struct df_wait_usb *
+df_wait_usb_new(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
+                unsigned modes, unsigned timeout_ms, void *userdata)
+{
+  struct df_wait_usb *w = calloc(1, sizeof(*w));
+
+  if (w == NULL) return NULL;
+  w->loop = loop;
+  w->usb = usb;
+  w->keys = keys;
+  w->modes = modes;
+  w->deadline = uv_now(&loop->uv) + timeout_ms;
+  w->userdata = userdata;
+  w->refs = 1;
+  df_usb_get_callbacks(usb, &w->old_cbs, &w->old_ud);
+  df_usb_set_callbacks(usb, &df_wait_usb_cbs, w);
+  return w;
+}
+
 int
 df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb_keys *keys,
                    const char *serial, unsigned modes, unsigned timeout_ms,
@@ -531,19 +552,10 @@ df_device_wait_usb(struct df_loop *loop, struct df_usb *usb, const struct df_adb
 
   if (loop == NULL || usb == NULL || serial == NULL || modes == 0 || cb == NULL)
     return DF_EINVAL;
-  w = calloc(1, sizeof(*w));
+  w = df_wait_usb_new(loop, usb, keys, modes, timeout_ms, userdata);
   if (w == NULL) return DF_ENOMEM;
-  w->loop = loop;
-  w->usb = usb;
-  w->keys = keys;
   snprintf(w->serial, sizeof(w->serial), "%s", serial);
-  w->modes = modes;
-  w->deadline = uv_now(&loop->uv) + timeout_ms;
   w->cb = cb;
-  w->userdata = userdata;
-  w->refs = 1;
-  df_usb_get_callbacks(usb, &w->old_cbs, &w->old_ud);
-  df_usb_set_callbacks(usb, &df_wait_usb_cbs, w);
   /* What is plugged in now gets a look too: the phone may be there already. */
   df_usb_forget(usb, NULL);
   uv_timer_init(&loop->uv, &w->timer);
@@ -563,21 +575,12 @@ df_device_wait_usb_new(struct df_loop *loop, struct df_usb *usb, const struct df
   if (loop == NULL || usb == NULL || modes == 0 || cb == NULL || nids < 0 ||
       nids > DF_DEVICE_WAIT_NEW_IDS || (nids > 0 && ids == NULL))
     return DF_EINVAL;
-  w = calloc(1, sizeof(*w));
+  w = df_wait_usb_new(loop, usb, keys, modes, timeout_ms, userdata);
   if (w == NULL) return DF_ENOMEM;
-  w->loop = loop;
-  w->usb = usb;
-  w->keys = keys;
   w->any = true;
-  w->modes = modes;
   for (int i = 0; i < nids; i++) w->ids[i] = ids[i];
   w->nids = nids;
-  w->deadline = uv_now(&loop->uv) + timeout_ms;
   w->new_cb = cb;
-  w->userdata = userdata;
-  w->refs = 1;
-  df_usb_get_callbacks(usb, &w->old_cbs, &w->old_ud);
-  df_usb_set_callbacks(usb, &df_wait_usb_cbs, w);
   /* What is plugged in now is noted, not probed: it answered nobody when
    * the run started, and the phone awaited is one that appears. */
   df_usb_forget(usb, NULL);
