@@ -11,36 +11,16 @@ OPEN of a service it does not have: the liveness check droidfix sends
 while a command is silent goes unanswered, as on a phone that stopped
 (the command's own stream stays silent too). Prints "adb 127.0.0.1:PORT"
 once it listens."""
-import socket
 import struct
 import sys
 import threading
 import time
 
-CNXN, OPEN, OKAY, CLSE, WRTE = 0x4E584E43, 0x4E45504F, 0x59414B4F, 0x45534C43, 0x45545257
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from fake_adbd import CLSE, CNXN, OKAY, OPEN, WRTE, device_cnxn, packet, read_packet, \
+    serve_forever  # noqa: E402
+
 mode = sys.argv[1] if len(sys.argv) > 1 else "answer"
-
-
-def packet(cmd, arg0, arg1, payload=b""):
-    return struct.pack("<6I", cmd, arg0, arg1, len(payload), sum(payload) & 0xFFFFFFFF,
-                       cmd ^ 0xFFFFFFFF) + payload
-
-
-def read_packet(c):
-    head = b""
-    while len(head) < 24:
-        got = c.recv(24 - len(head))
-        if not got:
-            return None
-        head += got
-    cmd, arg0, arg1, n, _, _ = struct.unpack("<6I", head)
-    body = b""
-    while len(body) < n:
-        got = c.recv(n - len(body))
-        if not got:
-            return None
-        body += got
-    return cmd, arg0, arg1, body
 
 
 def shell_packets(out, code):
@@ -74,9 +54,7 @@ def serve(c):
                 break
             cmd, arg0, _, body = p
             if cmd == CNXN:
-                banner = b"device::ro.product.name=slow;ro.product.model=Slow;" \
-                         b"ro.product.device=slow;features=shell_v2"
-                send(packet(CNXN, 0x01000001, 256 * 1024, banner))
+                send(device_cnxn("slow", "Slow"))
             elif cmd == OPEN:
                 name = body.rstrip(b"\0").decode()
                 if not name.startswith("shell,v2,raw:"):
@@ -100,11 +78,4 @@ def serve(c):
     c.close()
 
 
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-print("adb 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-while True:
-    conn, _ = s.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+serve_forever(serve, 16)

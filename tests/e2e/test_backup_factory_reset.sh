@@ -14,20 +14,6 @@
 #   apps' data and the accounts are gone: docs/backup.md says so plainly).
 source "$(dirname "$0")/../lib/harness.sh"
 
-# status_of DIR FIELD: one field of `droidfix-sim status`.
-status_of() {
-  "$SIM" status --state-dir "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
-}
-
-# run NAME RECIPE [ARGS...]: droidfix run on the sim at $SIM_ADB; sets RUN_RC.
-run() {
-  local name=$1 recipe=$2
-  shift 2
-  "$DROIDFIX" run "$DF_SOURCE_DIR/recipes/$recipe.lua" --connect "$SIM_ADB" "$@" \
-    >"$WORK/$name.out" 2>"$WORK/$name.err"
-  RUN_RC=$?
-}
-
 expect_rc() {
   if [ "$RUN_RC" -eq 0 ]; then ok "$1"; else
     bad "$1 (exit $RUN_RC)"
@@ -53,8 +39,8 @@ export DROIDFIX_BACKUP_DIR="$WORK/auto-backups"
 
 # ---- a rooted phone: everything comes back ----
 if sim_start rooted --rooted; then
-  before=$(status_of "$WORK/rooted" user_data_sha256)
-  run rbackup backup --param output="$WORK/rooted.tar"
+  before=$(sim_status_field "$WORK/rooted" user_data_sha256)
+  droidfix_run rbackup backup --param output="$WORK/rooted.tar"
   expect_rc "rooted: backup exits 0" rbackup
   check "rooted: the backup says root is available" grep -q "root (su) is available" "$WORK/rbackup.out"
   check "rooted: WhatsApp's APK is in the archive" \
@@ -69,10 +55,10 @@ if sim_start rooted --rooted; then
     sh -c "mkdir -p '$WORK/rx' && tar -xf '$WORK/rooted.tar' -C '$WORK/rx' && cd '$WORK/rx' && grep -q '  apps/com.whatsapp/data.tar\$' MANIFEST.sha256 && sha256sum -c --quiet MANIFEST.sha256"
   check "rooted: no temporary tar is left on the phone" \
     sh -c "! '$DROIDFIX' shell --connect '$SIM_ADB' 'su -c \"ls /data/local/tmp\"' | grep -q droidfix"
-  check "rooted: the phone is unchanged by the backup" test "$(status_of "$WORK/rooted" user_data_sha256)" = "$before"
+  check "rooted: the phone is unchanged by the backup" test "$(sim_status_field "$WORK/rooted" user_data_sha256)" = "$before"
 
   check "rooted: factory reset in recovery" wipe "$WORK/rooted"
-  wiped=$(status_of "$WORK/rooted" user_data_sha256)
+  wiped=$(sim_status_field "$WORK/rooted" user_data_sha256)
   if [ "$wiped" != "$before" ] && ! packages | grep -q com.whatsapp; then
     ok "rooted: the reset erased apps and data"
   else
@@ -91,28 +77,28 @@ with open(path, "r+b") as f:
     f.seek(m.offset_data + 700)
     f.write(bytes([b[0] ^ 0x01]))
 PY
-  run rdamaged restore --param archive="$WORK/damaged.tar" --yes
+  droidfix_run rdamaged restore --param archive="$WORK/damaged.tar" --yes
   if [ "$RUN_RC" -ne 0 ] && grep -q "apps/com.whatsapp/data.tar" "$WORK/rdamaged.out" "$WORK/rdamaged.err" &&
-    [ "$(status_of "$WORK/rooted" user_data_sha256)" = "$wiped" ] && ! packages | grep -q com.whatsapp; then
+    [ "$(sim_status_field "$WORK/rooted" user_data_sha256)" = "$wiped" ] && ! packages | grep -q com.whatsapp; then
     ok "rooted: a backup with damaged app data is refused before anything is installed"
   else
     bad "rooted: a backup with damaged app data is refused before anything is installed (exit $RUN_RC)"
     sed 's/^/    /' "$WORK/rdamaged.out" | tail -15
   fi
 
-  run rrestore restore --param archive="$WORK/rooted.tar" --yes
+  droidfix_run rrestore restore --param archive="$WORK/rooted.tar" --yes
   expect_rc "rooted: restore exits 0" rrestore
   check "rooted: the restore reinstalled the apps" grep -q "4 apps reinstalled" "$WORK/rrestore.out"
   check "rooted: the restore put the apps' data back" grep -q "data of 4 apps put back" "$WORK/rrestore.out"
   check "rooted: the restore put the accounts back and restarted the phone" \
     grep -q "accounts put back; phone restarted" "$WORK/rrestore.out"
-  after=$(status_of "$WORK/rooted" user_data_sha256)
+  after=$(sim_status_field "$WORK/rooted" user_data_sha256)
   if [ "$after" = "$before" ]; then
     ok "rooted: user_data_sha256 after backup, reset and restore equals the one before"
   else
     bad "rooted: user_data_sha256 after backup, reset and restore equals the one before ($after != $before)"
   fi
-  check "rooted: no faults" test "$(status_of "$WORK/rooted" faults)" = "[]"
+  check "rooted: no faults" test "$(sim_status_field "$WORK/rooted" faults)" = "[]"
   # ls -l names app uids u0_aN (uid 10000 + N).
   owner=$("$DROIDFIX" shell --connect "$SIM_ADB" "su -c 'ls -l /data/data/com.whatsapp/files'" 2>/dev/null |
     awk '/key$/ {print $3}' | sed -n 's/^u0_a\([0-9]*\)$/\1/p')
@@ -132,9 +118,9 @@ fi
 
 # ---- an unrooted phone: /sdcard and apps come back, data and accounts cannot ----
 if sim_start plain; then
-  before=$(status_of "$WORK/plain" user_data_sha256)
+  before=$(sim_status_field "$WORK/plain" user_data_sha256)
   notes_before=$("$DROIDFIX" shell --connect "$SIM_ADB" "sha256sum /sdcard/Documents/notes.txt" | cut -d' ' -f1)
-  run pbackup backup --param output="$WORK/plain.tar"
+  droidfix_run pbackup backup --param output="$WORK/plain.tar"
   expect_rc "unrooted: backup exits 0" pbackup
   # The check's message comes before the copy in the run's output.
   said=$(grep -n "this backup cannot hold" "$WORK/pbackup.out" | head -1 | cut -d: -f1)
@@ -154,14 +140,14 @@ if sim_start plain; then
   check "unrooted: no app data in the archive" sh -c "! tar -tf '$WORK/plain.tar' | grep -q 'data.tar\$'"
 
   check "unrooted: factory reset in recovery" wipe "$WORK/plain"
-  run prestore restore --param archive="$WORK/plain.tar" --yes
+  droidfix_run prestore restore --param archive="$WORK/plain.tar" --yes
   expect_rc "unrooted: restore exits 0" prestore
   check "unrooted: the restore said what the backup does not hold" \
     grep -q "this backup does not hold the private data of .*com.whatsapp.* (sign in again)" "$WORK/prestore.out"
   check "unrooted: the apps are back" sh -c "'$DROIDFIX' shell --connect '$SIM_ADB' 'pm list packages -3' | grep -q '^package:com.whatsapp'"
   notes_after=$("$DROIDFIX" shell --connect "$SIM_ADB" "sha256sum /sdcard/Documents/notes.txt" | cut -d' ' -f1)
   if [ -n "$notes_before" ] && [ "$notes_after" = "$notes_before" ]; then ok "unrooted: /sdcard is back"; else bad "unrooted: /sdcard is back"; fi
-  after=$(status_of "$WORK/plain" user_data_sha256)
+  after=$(sim_status_field "$WORK/plain" user_data_sha256)
   if [ "$after" != "$before" ]; then
     ok "unrooted: user_data_sha256 differs (apps' data and accounts are lost, as said)"
   else

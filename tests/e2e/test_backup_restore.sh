@@ -8,19 +8,7 @@
 # that looks complete, and that partial is refused too.
 source "$(dirname "$0")/../lib/harness.sh"
 
-digest() {
-  "$SIM" status --state-dir "$WORK/phone" | python3 -c 'import json,sys; print(json.load(sys.stdin)["user_data_sha256"])'
-}
-
-# run NAME RECIPE [ARGS...]: droidfix run on the sim; sets RUN_RC; output in
-# $WORK/NAME.out and $WORK/NAME.err.
-run() {
-  local name=$1 recipe=$2
-  shift 2
-  "$DROIDFIX" run "$DF_SOURCE_DIR/recipes/$recipe.lua" --connect "$SIM_ADB" "$@" \
-    >"$WORK/$name.out" 2>"$WORK/$name.err"
-  RUN_RC=$?
-}
+digest() { sim_status_field "$WORK/phone" user_data_sha256; }
 
 export DROIDFIX_BACKUP_DIR="$WORK/auto-backups"
 sim_start phone || { bad "droidfix-sim starts"; finish; }
@@ -28,7 +16,7 @@ before=$(digest)
 ARCHIVE="$WORK/phone.tar"
 
 # ---- the backup ----
-run backup backup --param output="$ARCHIVE"
+droidfix_run backup backup --param output="$ARCHIVE"
 if [ "$RUN_RC" -eq 0 ]; then ok "backup recipe exits 0"; else bad "backup recipe exits 0 (got $RUN_RC)"; cat "$WORK/backup.err"; fi
 check "the archive exists under its final name" test -s "$ARCHIVE"
 check "no .partial is left" test ! -e "$ARCHIVE.partial"
@@ -42,7 +30,7 @@ check "meta/backup.json names the serial and folders" \
 mkdir -p "$WORK/x"
 check "GNU tar extracts it and sha256sum -c accepts every manifest line" \
   sh -c "tar -xf '$ARCHIVE' -C '$WORK/x' && cd '$WORK/x' && sha256sum -c --quiet MANIFEST.sha256"
-run backup-again backup --param output="$ARCHIVE"
+droidfix_run backup-again backup --param output="$ARCHIVE"
 if [ "$RUN_RC" -ne 0 ] && grep -q "already exists" "$WORK/backup-again.out" "$WORK/backup-again.err"; then
   ok "an existing backup is never written over"
 else
@@ -59,7 +47,7 @@ if [ "$after_rm" != "$before" ]; then ok "the digest changes after the deletion"
 # ---- damaged archives are refused before anything is pushed ----
 size=$(stat -c %s "$ARCHIVE")
 head -c $((size / 2)) "$ARCHIVE" >"$WORK/truncated.tar"
-run truncated restore --param archive="$WORK/truncated.tar" --yes
+droidfix_run truncated restore --param archive="$WORK/truncated.tar" --yes
 if [ "$RUN_RC" -ne 0 ] && grep -qi "damaged\|refusing" "$WORK/truncated.out" "$WORK/truncated.err"; then
   ok "a truncated backup is refused with a message"
 else
@@ -80,7 +68,7 @@ with open(path, "r+b") as f:
     f.seek(off)
     f.write(bytes([b[0] ^ 0x10]))
 PY
-run flipped restore --param archive="$WORK/flipped.tar" --yes
+droidfix_run flipped restore --param archive="$WORK/flipped.tar" --yes
 if [ "$RUN_RC" -ne 0 ] && grep -q "boarding-pass.pdf" "$WORK/flipped.out" "$WORK/flipped.err"; then
   ok "a bit-flipped backup is refused, naming the damaged file"
 else
@@ -90,12 +78,12 @@ fi
 check "nothing was pushed from the bit-flipped backup" test "$(digest)" = "$after_rm"
 
 # ---- the restore ----
-run restore restore --param archive="$ARCHIVE" --yes
+droidfix_run restore restore --param archive="$ARCHIVE" --yes
 if [ "$RUN_RC" -eq 0 ]; then ok "restore recipe exits 0"; else bad "restore recipe exits 0 (got $RUN_RC)"; sed 's/^/    /' "$WORK/restore.out"; fi
 after=$(digest)
 if [ "$after" = "$before" ]; then ok "the digest is back, byte for byte"; else bad "the digest is back ($after != $before)"; fi
 check "restore took a backup of the phone as it was first" sh -c "ls '$DROIDFIX_BACKUP_DIR'/*.tar"
-run restore-again restore --param archive="$ARCHIVE" --yes
+droidfix_run restore-again restore --param archive="$ARCHIVE" --yes
 if [ "$RUN_RC" -eq 0 ] && grep -q "nothing-found" "$WORK/restore-again.out"; then
   ok "a second restore finds nothing to do"
 else
@@ -121,7 +109,7 @@ if wait_until 60 partial_started; then
   check "after the kill only the .partial is left" test -e "$KILLED.partial" -a ! -e "$KILLED"
   "$DROIDFIX" shell --connect "$SIM_ADB" "rm /sdcard/Documents/notes.txt" >/dev/null 2>&1
   before_partial=$(digest)
-  run partial restore --param archive="$KILLED.partial" --yes
+  droidfix_run partial restore --param archive="$KILLED.partial" --yes
   if [ "$RUN_RC" -ne 0 ]; then ok "the .partial is refused by restore"; else bad "the .partial is refused by restore"; fi
   check "nothing was pushed from the .partial" test "$(digest)" = "$before_partial"
 else

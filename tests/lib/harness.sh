@@ -8,6 +8,11 @@
 #                         SIM_ADB, SIM_FB (127.0.0.1:PORT) and SIM_PID
 #   sim_stop PID          stop one sim (the trap stops the rest)
 #   wait_until SECONDS CMD...  retry CMD every 0.1 s until it succeeds
+#   sim_status_field DIR FIELD  one field of `droidfix-sim status` for the
+#                         sim in DIR (a list printed as Python prints it)
+#   droidfix_run NAME RECIPE [ARGS]  droidfix run recipes/RECIPE.lua on the
+#                         sim at $SIM_ADB; output in $WORK/NAME.out and .err;
+#                         sets RUN_RC
 set -u
 
 DF_BIN_DIR=${DF_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build/bin" && pwd)}
@@ -86,4 +91,16 @@ sim_start() {
 sim_stop() {
   kill "$1" 2>/dev/null && wait "$1" 2>/dev/null
   return 0
+}
+
+sim_status_field() {
+  "$SIM" status --state-dir "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+droidfix_run() {
+  local name=$1 recipe=$2
+  shift 2
+  "$DROIDFIX" run "$DF_SOURCE_DIR/recipes/$recipe.lua" --connect "$SIM_ADB" "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err"
+  RUN_RC=$?
 }

@@ -86,6 +86,24 @@ sim_fx_free(struct sim_fx *fx)
   nftw(fx->dir, sim_fx_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A cmocka group setup's body: a new phone of model in the fixture *state
+ * points to (one at a time: each setup is paired with sim_fx_teardown). */
+static inline int
+sim_fx_setup(void **state, const char *model, bool rooted)
+{
+  static struct sim_fx fx;
+  sim_fx_new(&fx, model, NULL, rooted);
+  *state = &fx;
+  return 0;
+}
+
+static inline int
+sim_fx_teardown(void **state)
+{
+  sim_fx_free(*state);
+  return 0;
+}
+
 /* Runs a line as shell (or root); returns its exit code. fx->o keeps the
  * output ("" when empty) until the next run. */
 static inline int

@@ -18,67 +18,13 @@
 
 #include "core/archive.h"
 #include "core/error.h"
+#include "tests/unit/file_fixture.h"
 
 #define DATA_SIZE (200u * 1024 + 17)
 
 static char tmpdir[64];
 static char tgz_path[128], zip_path[128], tar_path[128];
 static unsigned char *pattern;
-
-static void
-fill_pattern(unsigned char *p, size_t n, uint32_t seed)
-{
-  uint32_t x = seed;
-  for (size_t i = 0; i < n; i++) {
-    x = x * 1103515245u + 12345u;
-    p[i] = (unsigned char)(x >> 16);
-  }
-}
-
-static int
-run(const char *fmt, ...)
-{
-  char cmd[1024];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  return system(cmd);
-}
-
-static int
-write_file(const char *path, const void *data, size_t len)
-{
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) return -1;
-  if (len > 0 && fwrite(data, 1, len, f) != len) {
-    fclose(f);
-    return -1;
-  }
-  return fclose(f) == 0 ? 0 : -1;
-}
-
-static unsigned char *
-read_whole(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf;
-  long n;
-
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 /* src/hello.txt, src/sub/data.bin (pattern), src/sub/empty, src/link ->
  * hello.txt, packed by tar czf, tar cf and zip -ry. */
@@ -91,21 +37,21 @@ setup(void **state)
   if (mkdtemp(tmpdir) == NULL) return -1;
   pattern = malloc(DATA_SIZE);
   if (pattern == NULL) return -1;
-  fill_pattern(pattern, DATA_SIZE, 3);
+  fx_fill_pattern(pattern, DATA_SIZE, 3);
   snprintf(p, sizeof(p), "%s/src/sub", tmpdir);
-  if (run("mkdir -p '%s'", p) != 0) return -1;
+  if (fx_sh("mkdir -p '%s'", p) != 0) return -1;
   snprintf(p, sizeof(p), "%s/src/hello.txt", tmpdir);
-  if (write_file(p, "hello\n", 6) != 0) return -1;
+  if (fx_write_file(p, "hello\n", 6) != 0) return -1;
   snprintf(p, sizeof(p), "%s/src/sub/data.bin", tmpdir);
-  if (write_file(p, pattern, DATA_SIZE) != 0) return -1;
+  if (fx_write_file(p, pattern, DATA_SIZE) != 0) return -1;
   snprintf(p, sizeof(p), "%s/src/sub/empty", tmpdir);
-  if (write_file(p, "", 0) != 0) return -1;
+  if (fx_write_file(p, "", 0) != 0) return -1;
   snprintf(p, sizeof(p), "%s/src/link", tmpdir);
   if (symlink("hello.txt", p) != 0) return -1;
   snprintf(tgz_path, sizeof(tgz_path), "%s/t.tgz", tmpdir);
   snprintf(zip_path, sizeof(zip_path), "%s/t.zip", tmpdir);
   snprintf(tar_path, sizeof(tar_path), "%s/t.tar", tmpdir);
-  if (run("cd '%s' && tar czf t.tgz src && tar cf t.tar src && zip -qry t.zip src", tmpdir) != 0) {
+  if (fx_sh("cd '%s' && tar czf t.tgz src && tar cf t.tar src && zip -qry t.zip src", tmpdir) != 0) {
     return -1;
   }
   return 0;
@@ -114,7 +60,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-  run("rm -rf '%s'", tmpdir);
+  fx_sh("rm -rf '%s'", tmpdir);
   free(pattern);
   return 0;
 }
@@ -273,11 +219,11 @@ static void
 truncated_copy(const char *src, const char *dst, size_t len)
 {
   size_t n;
-  unsigned char *buf = read_whole(src, &n);
+  unsigned char *buf = fx_read_file(src, &n);
 
   assert_non_null(buf);
   assert_true(len <= n);
-  assert_int_equal(write_file(dst, buf, len), 0);
+  assert_int_equal(fx_write_file(dst, buf, len), 0);
   free(buf);
 }
 
@@ -286,7 +232,7 @@ check_truncations_fail(const char *src)
 {
   char dst[160];
   size_t n;
-  unsigned char *buf = read_whole(src, &n);
+  unsigned char *buf = fx_read_file(src, &n);
   struct seen s;
 
   assert_non_null(buf);
@@ -387,18 +333,18 @@ test_garbage_fails(void **state)
   struct seen s;
 
   snprintf(path, sizeof(path), "%s/junk.bin", tmpdir);
-  fill_pattern(junk, sizeof(junk), 11);
-  assert_int_equal(write_file(path, junk, sizeof(junk)), 0);
+  fx_fill_pattern(junk, sizeof(junk), 11);
+  assert_int_equal(fx_write_file(path, junk, sizeof(junk)), 0);
   assert_int_equal(walk(path, 4096, &s), DF_ECORRUPT);
   /* Text is not an archive either. */
-  assert_int_equal(write_file(path, "just some words\n", 16), 0);
+  assert_int_equal(fx_write_file(path, "just some words\n", 16), 0);
   assert_int_equal(walk(path, 4096, &s), DF_ECORRUPT);
   /* Nor is an empty file. */
-  assert_int_equal(write_file(path, "", 0), 0);
+  assert_int_equal(fx_write_file(path, "", 0), 0);
   assert_int_equal(walk(path, 4096, &s), DF_ECORRUPT);
   /* Nor a valid gzip of random bytes. */
-  assert_int_equal(write_file(path, junk, sizeof(junk)), 0);
-  assert_int_equal(run("gzip -kf '%s'", path), 0);
+  assert_int_equal(fx_write_file(path, junk, sizeof(junk)), 0);
+  assert_int_equal(fx_sh("gzip -kf '%s'", path), 0);
   snprintf(gz, sizeof(gz), "%s.gz", path);
   assert_int_equal(walk(gz, 4096, &s), DF_ECORRUPT);
   unlink(gz);
@@ -417,12 +363,12 @@ test_flipped_byte_fails(void **state)
   snprintf(dst, sizeof(dst), "%s/flipped", tmpdir);
   for (size_t i = 0; i < 2; i++) {
     size_t n;
-    unsigned char *buf = read_whole(srcs[i], &n);
+    unsigned char *buf = fx_read_file(srcs[i], &n);
 
     assert_non_null(buf);
     /* Inside data.bin's compressed bytes (the bulk of both files). */
     buf[n / 2] ^= 0x55;
-    assert_int_equal(write_file(dst, buf, n), 0);
+    assert_int_equal(fx_write_file(dst, buf, n), 0);
     free(buf);
     assert_int_equal(walk(dst, 1u << 20, &s), DF_ECORRUPT);
   }
@@ -445,14 +391,14 @@ test_zip_stored_crc_mismatch(void **state)
   size_t got = 0;
 
   snprintf(path, sizeof(path), "%s/stored.zip", tmpdir);
-  assert_int_equal(run("cd '%s' && printf 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' > s.txt && zip -q -0 stored.zip s.txt",
+  assert_int_equal(fx_sh("cd '%s' && printf 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' > s.txt && zip -q -0 stored.zip s.txt",
                        tmpdir), 0);
-  buf = read_whole(path, &n);
+  buf = fx_read_file(path, &n);
   assert_non_null(buf);
   hit = memmem(buf, n, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 26);
   assert_non_null(hit);
   hit[5] = 'f';
-  assert_int_equal(write_file(path, buf, n), 0);
+  assert_int_equal(fx_write_file(path, buf, n), 0);
   free(buf);
   assert_int_equal(df_archive_open(path, &a), 0);
   assert_int_equal(df_archive_next(a, &e), 1);
@@ -475,7 +421,7 @@ test_open_errors(void **state)
   assert_int_equal(df_archive_open(tmpdir, &a), DF_EIO);
   if (geteuid() != 0) {
     snprintf(path, sizeof(path), "%s/locked.tgz", tmpdir);
-    assert_int_equal(run("cp '%s' '%s' && chmod 000 '%s'", tgz_path, path, path), 0);
+    assert_int_equal(fx_sh("cp '%s' '%s' && chmod 000 '%s'", tgz_path, path, path), 0);
     assert_int_equal(df_archive_open(path, &a), DF_EACCES);
     unlink(path);
   }

@@ -25,67 +25,13 @@
 #include "core/error.h"
 #include "plugins/fastboot/archive_source.h"
 #include "plugins/fastboot/image.h"
+#include "tests/unit/file_fixture.h"
 
 #define BIG_SIZE (40u * 1024 * 1024 + 4099) /* past the first 32 MiB access point */
 #define SMALL_SIZE (300u * 1024 + 5)
 
 static char tmpdir[64];
 static unsigned char *big, *small;
-
-static void
-fill_pattern(unsigned char *p, size_t n, uint32_t seed)
-{
-  uint32_t x = seed;
-  for (size_t i = 0; i < n; i++) {
-    x = x * 1103515245u + 12345u;
-    p[i] = (unsigned char)(x >> 16);
-  }
-}
-
-static int
-run(const char *fmt, ...)
-{
-  char cmd[1024];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  return system(cmd);
-}
-
-static int
-write_file(const char *path, const void *data, size_t len)
-{
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) return -1;
-  if (len > 0 && fwrite(data, 1, len, f) != len) {
-    fclose(f);
-    return -1;
-  }
-  return fclose(f) == 0 ? 0 : -1;
-}
-
-static unsigned char *
-read_file(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf;
-  long n;
-
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 static int
 setup(void **state)
@@ -98,26 +44,26 @@ setup(void **state)
   big = malloc(BIG_SIZE);
   small = malloc(SMALL_SIZE);
   if (big == NULL || small == NULL) return -1;
-  fill_pattern(big, BIG_SIZE, 7);
+  fx_fill_pattern(big, BIG_SIZE, 7);
   /* compressible: real deflate blocks, not only stored ones */
   for (size_t i = 0; i < SMALL_SIZE; i++) small[i] = (unsigned char)("droidfix "[i % 9] + (i / 4096) % 3);
   snprintf(path, sizeof(path), "%s/pkg", tmpdir);
-  if (run("mkdir -p %s/pkg/images", tmpdir) != 0) return -1;
+  if (fx_sh("mkdir -p %s/pkg/images", tmpdir) != 0) return -1;
   snprintf(path, sizeof(path), "%s/pkg/images/big.img", tmpdir);
-  if (write_file(path, big, BIG_SIZE) != 0) return -1;
+  if (fx_write_file(path, big, BIG_SIZE) != 0) return -1;
   snprintf(path, sizeof(path), "%s/pkg/images/small.img", tmpdir);
-  if (write_file(path, small, SMALL_SIZE) != 0) return -1;
+  if (fx_write_file(path, small, SMALL_SIZE) != 0) return -1;
   snprintf(path, sizeof(path), "%s/pkg/flash_all.sh", tmpdir);
-  if (write_file(path, "fastboot flash boot images/small.img\n", 37) != 0) return -1;
+  if (fx_write_file(path, "fastboot flash boot images/small.img\n", 37) != 0) return -1;
   /* a sparse image (RAW, DONT_CARE/FILL, RAW chunks) after big.img */
-  if (run("cd %s && { head -c 2097152 pkg/images/big.img; head -c 2097152 /dev/zero;"
+  if (fx_sh("cd %s && { head -c 2097152 pkg/images/big.img; head -c 2097152 /dev/zero;"
           " head -c 2097152 pkg/images/small.img; head -c 2097152 pkg/images/small.img; } >sp.raw &&"
           " img2simg sp.raw pkg/images/sp.img >/dev/null 2>&1 && rm sp.raw",
           tmpdir) != 0)
     return -1;
   /* big first, the others after it (as in a Xiaomi ROM); one member, and
    * the same tar split into two members, the cut inside big.img */
-  if (run("cd %s && tar -cf rom.tar pkg/images/big.img pkg/images/small.img pkg/images/sp.img pkg/flash_all.sh &&"
+  if (fx_sh("cd %s && tar -cf rom.tar pkg/images/big.img pkg/images/small.img pkg/images/sp.img pkg/flash_all.sh &&"
           " gzip -1 -c rom.tar >rom.tgz && head -c 30000000 rom.tar | gzip -1 -c >two.tgz &&"
           " tail -c +30000001 rom.tar | gzip -1 -c >>two.tgz",
           tmpdir) != 0)
@@ -129,7 +75,7 @@ static int
 teardown(void **state)
 {
   (void)state;
-  run("rm -rf %s", tmpdir);
+  fx_sh("rm -rf %s", tmpdir);
   free(big);
   free(small);
   return 0;
@@ -239,7 +185,7 @@ test_no_index_once_changed(void **state)
 
   (void)state;
   snprintf(path, sizeof(path), "%s/changed.tgz", tmpdir);
-  assert_int_equal(run("cp %s/rom.tgz %s", tmpdir, path), 0);
+  assert_int_equal(fx_sh("cp %s/rom.tgz %s", tmpdir, path), 0);
   assert_int_equal(walk(path), 0);
   assert_int_equal(df_archive_span_open(path, "pkg/images/small.img", &s, &size), DF_OK);
   df_archive_span_close(s);
@@ -259,17 +205,17 @@ test_no_index_when_damaged(void **state)
   (void)state;
   /* the trailer's CRC flipped: every entry reads, the end fails */
   snprintf(path, sizeof(path), "%s/badcrc.tgz", tmpdir);
-  assert_int_equal(run("cp %s/rom.tgz %s", tmpdir, path), 0);
-  data = read_file(path, &len);
+  assert_int_equal(fx_sh("cp %s/rom.tgz %s", tmpdir, path), 0);
+  data = fx_read_file(path, &len);
   assert_non_null(data);
   data[len - 8] ^= 0xff;
-  assert_int_equal(write_file(path, data, len), 0);
+  assert_int_equal(fx_write_file(path, data, len), 0);
   free(data);
   assert_int_equal(walk(path), DF_ECORRUPT);
   assert_int_equal(df_archive_span_open(path, "pkg/images/small.img", &s, &size), DF_ENOENT);
   /* cut short */
   snprintf(path, sizeof(path), "%s/cut.tgz", tmpdir);
-  assert_int_equal(run("head -c 35000000 %s/rom.tgz >%s", tmpdir, path), 0);
+  assert_int_equal(fx_sh("head -c 35000000 %s/rom.tgz >%s", tmpdir, path), 0);
   assert_int_not_equal(walk(path), 0);
   assert_int_equal(df_archive_span_open(path, "pkg/images/big.img", &s, &size), DF_ENOENT);
   /* a walk stopped before the end leaves nothing either */
@@ -277,7 +223,7 @@ test_no_index_when_damaged(void **state)
     struct df_archive *a = NULL;
     struct df_archive_entry e;
     snprintf(path, sizeof(path), "%s/stopped.tgz", tmpdir);
-    assert_int_equal(run("cp %s/rom.tgz %s", tmpdir, path), 0);
+    assert_int_equal(fx_sh("cp %s/rom.tgz %s", tmpdir, path), 0);
     assert_int_equal(df_archive_open_indexed(path, &a), DF_OK);
     assert_int_equal(df_archive_next(a, &e), 1);
     df_archive_close(a);
@@ -345,9 +291,9 @@ test_gzip_header_fields(void **state)
   uint64_t size;
 
   (void)state;
-  assert_int_equal(run("cd %s && tar -cf small.tar pkg/images/small.img", tmpdir), 0);
+  assert_int_equal(fx_sh("cd %s && tar -cf small.tar pkg/images/small.img", tmpdir), 0);
   snprintf(tar, sizeof(tar), "%s/small.tar", tmpdir);
-  data = read_file(tar, &len);
+  data = fx_read_file(tar, &len);
   assert_non_null(data);
   snprintf(path, sizeof(path), "%s/fancy.tgz", tmpdir);
   write_fancy_gzip(path, data, len, 1);
@@ -402,7 +348,7 @@ test_flash_pieces_same_both_ways(void **state)
   (void)state;
   snprintf(walked, sizeof(walked), "%s/walked.tgz", tmpdir);
   snprintf(fresh, sizeof(fresh), "%s/fresh.tgz", tmpdir);
-  assert_int_equal(run("cp %s/rom.tgz %s && cp %s/rom.tgz %s", tmpdir, walked, tmpdir, fresh), 0);
+  assert_int_equal(fx_sh("cp %s/rom.tgz %s && cp %s/rom.tgz %s", tmpdir, walked, tmpdir, fresh), 0);
   assert_int_equal(walk(walked), 0);
   for (size_t k = 0; k < 2; k++) {
     size_t la, lb;

@@ -16,13 +16,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,117 +32,14 @@
 #include "plugins/fastboot/fastboot.h"
 #include "plugins/fastboot/flash.h"
 #include "tests/unit/usb_bridge.h"
-
-extern char **environ;
+#include "tests/unit/usb_rig.h"
+#include "tests/unit/usb_sims.h"
 
 #define PHONE_SERIAL "SIMUSB42"
 
-/* --- the simulated phone, a process of its own ---------------------------- */
+/* --- the simulated phone, a process of its own (usb_sims.h) -------------- */
 
-static char work[64];      /* the test's temporary folder */
-static char phone_dir[128];
-static char bin_dir[512];
-static pid_t sim_pid;
-static int sim_adb_port, sim_fb_port;
-
-/* envp for a child: this process's environment, without the umockdev
- * preload unless keep_umockdev, with HOME in the test's folder, and never a
- * DROIDFIX_CONNECT or ANDROID_SERIAL from outside. */
-static char **
-child_env(bool keep_umockdev)
-{
-  size_t n = 0, k = 0;
-  char **env;
-  static char home[160];
-
-  while (environ[n] != NULL) n++;
-  env = calloc(n + 2, sizeof(*env));
-  assert_non_null(env);
-  for (size_t i = 0; i < n; i++) {
-    const char *e = environ[i];
-    if (strncmp(e, "HOME=", 5) == 0 || strncmp(e, "DROIDFIX_CONNECT=", 17) == 0 ||
-        strncmp(e, "ANDROID_SERIAL=", 15) == 0)
-      continue;
-    if (!keep_umockdev &&
-        (strncmp(e, "LD_PRELOAD=", 11) == 0 || strncmp(e, "UMOCKDEV_DIR=", 13) == 0))
-      continue;
-    env[k++] = environ[i];
-  }
-  snprintf(home, sizeof(home), "HOME=%s/home", work);
-  env[k++] = home;
-  env[k] = NULL;
-  return env;
-}
-
-static pid_t
-spawn(char *const argv[], bool keep_umockdev, const char *out_path, const char *err_path)
-{
-  posix_spawn_file_actions_t fa;
-  char **env = child_env(keep_umockdev);
-  pid_t pid;
-  int r;
-
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  r = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
-  posix_spawn_file_actions_destroy(&fa);
-  free(env);
-  return r == 0 ? pid : -1;
-}
-
-static void
-sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* Reads a whole (small) file into buf; "" if it cannot. */
-static void
-slurp(const char *path, char *buf, size_t len)
-{
-  FILE *f = fopen(path, "r");
-  size_t n = 0;
-
-  if (f != NULL) {
-    n = fread(buf, 1, len - 1, f);
-    fclose(f);
-  }
-  buf[n] = '\0';
-}
-
-/* Runs argv to its end (a hung child is killed after a minute: a failure,
- * not a measure of speed). Output goes to WORK/NAME.out and .err, read into
- * out and err when given. Returns the exit code, or -1. */
-static int
-run(const char *name, char *const argv[], bool keep_umockdev, char *out, size_t outlen, char *err,
-    size_t errlen)
-{
-  char out_path[256], err_path[256];
-  pid_t pid;
-  int status = 0;
-
-  if (out != NULL) out[0] = '\0';
-  if (err != NULL) err[0] = '\0';
-  snprintf(out_path, sizeof(out_path), "%s/%s.out", work, name);
-  snprintf(err_path, sizeof(err_path), "%s/%s.err", work, name);
-  pid = spawn(argv, keep_umockdev, out_path, err_path);
-  if (pid < 0) return -1;
-  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; i++) {
-    if (i == 6000) {
-      fprintf(stderr, "%s hangs: killed\n", name);
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    sleep_ms(10);
-  }
-  if (out != NULL) slurp(out_path, out, outlen);
-  if (err != NULL) slurp(err_path, err, errlen);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static struct df_test_sim phone = {.serial = PHONE_SERIAL};
 
 /* Runs the droidfix binary under this testbed. Its USB probe gives up after
  * 3 s (cli/session.c), which a loaded machine running ASan builds through
@@ -161,36 +52,14 @@ run_droidfix(const char *name, char *const argv[], char *out, size_t outlen, cha
   int rc = -1;
 
   for (int attempt = 0; attempt < 3; attempt++) {
-    rc = run(name, argv, true, out, outlen, err, errlen);
+    rc = df_test_run(name, argv, true, out, outlen, err, errlen);
     if (rc == 0 || strstr(err, "did not answer: timed out") == NULL) break;
     fprintf(stderr, "%s: the probe timed out; again\n", name);
   }
   return rc;
 }
 
-static int
-sim_tool(const char *verb, const char *arg, char *out, size_t outlen)
-{
-  char sim[600];
-  char *argv[] = {sim, (char *)verb, "--state-dir", phone_dir, (char *)arg, NULL};
-
-  snprintf(sim, sizeof(sim), "%s/droidfix-sim", bin_dir);
-  return run("sim-tool", argv, false, out, outlen, NULL, 0);
-}
-
-/* The sim's own account (droidfix-sim status) of the phone's mode, and of a
- * partition's SHA-256. */
-static bool
-sim_mode_is(const char *mode)
-{
-  static char json[1 << 16];
-  char want[64];
-
-  if (sim_tool("status", NULL, json, sizeof(json)) != 0) return false;
-  snprintf(want, sizeof(want), "\"mode\": \"%s\"", mode);
-  return strstr(json, want) != NULL;
-}
-
+/* The sim's own account (droidfix-sim status) of a partition's SHA-256. */
 static bool
 sim_partition_sha(const char *partition, char *hex, size_t hexlen)
 {
@@ -198,7 +67,7 @@ sim_partition_sha(const char *partition, char *hex, size_t hexlen)
   char key[128];
   const char *p;
 
-  if (sim_tool("status", NULL, json, sizeof(json)) != 0) return false;
+  if (df_test_sim_tool(&phone, "status", NULL, json, sizeof(json)) != 0) return false;
   snprintf(key, sizeof(key), "\"%s\": {", partition);
   p = strstr(json, key);
   if (p == NULL || (p = strstr(p, "\"sha256\": \"")) == NULL) return false;
@@ -207,76 +76,13 @@ sim_partition_sha(const char *partition, char *hex, size_t hexlen)
   return true;
 }
 
-static bool
-port_listens(int port)
-{
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-
-  if (fd >= 0) close(fd);
-  return ok;
-}
-
-/* Waits (up to 20 s) for the sim to be in mode, serving on port. */
-static void
-sim_wait_mode(const char *mode, int port)
-{
-  for (int i = 0; i < 200; i++) {
-    if (sim_mode_is(mode) && port_listens(port)) return;
-    sleep_ms(100);
-  }
-  {
-    static char json[1 << 16];
-    sim_tool("status", NULL, json, sizeof(json));
-    fail_msg("droidfix-sim did not reach mode %s (port %d): %.200s", mode, port, json);
-  }
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static int
 group_setup(void **state)
 {
-  char sim[600], out[256], home[160], keys[200], *p;
-  const char *dir = getenv("DF_BIN_DIR");
-
   (void)state;
-  snprintf(bin_dir, sizeof(bin_dir), "%s", dir != NULL ? dir : "build/bin");
-  snprintf(work, sizeof(work), "/tmp/df-usb-bridge-XXXXXX");
-  if (mkdtemp(work) == NULL) return -1;
-  snprintf(phone_dir, sizeof(phone_dir), "%s/phone", work);
-  snprintf(home, sizeof(home), "%s/home", work);
-  snprintf(keys, sizeof(keys), "%s/home/.android", work);
-  mkdir(phone_dir, 0700);
-  mkdir(home, 0700);
-  mkdir(keys, 0700);
-  snprintf(sim, sizeof(sim), "%s/droidfix-sim", bin_dir);
-  {
-    char *argv[] = {sim, "serve", "--state-dir", phone_dir, "--serial", PHONE_SERIAL,
-                    "--boot-ms", "100", NULL};
-    char out_path[256], err_path[256];
-    snprintf(out_path, sizeof(out_path), "%s/sim.out", work);
-    snprintf(err_path, sizeof(err_path), "%s/sim.err", work);
-    sim_pid = spawn(argv, false, out_path, err_path);
-    if (sim_pid < 0) return -1;
-    for (int i = 0; i < 100 && sim_fb_port == 0; i++) {
-      sleep_ms(100);
-      slurp(out_path, out, sizeof(out));
-      if ((p = strstr(out, "adb 127.0.0.1:")) != NULL) sim_adb_port = atoi(p + 14);
-      if ((p = strstr(out, "fastboot 127.0.0.1:")) != NULL) sim_fb_port = atoi(p + 19);
-    }
-  }
-  if (sim_adb_port == 0 || sim_fb_port == 0) {
-    fprintf(stderr, "droidfix-sim did not start (%s/droidfix-sim)\n", bin_dir);
+  if (df_test_work_init("usb-bridge") != 0 || df_test_sim_start(&phone, "phone") != 0) return -1;
+  if (phone.adb_port == 0) {
+    fprintf(stderr, "droidfix-sim did not start (%s/droidfix-sim)\n", df_test_bin_dir());
     return -1;
   }
   return 0;
@@ -286,39 +92,19 @@ static int
 group_teardown(void **state)
 {
   (void)state;
-  if (sim_pid > 0) {
-    kill(sim_pid, SIGTERM);
-    waitpid(sim_pid, NULL, 0);
-  }
-  if (work[0] != '\0') nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  df_test_sim_stop(&phone);
+  df_test_work_remove();
   return 0;
 }
 
 /* --- the loop side ---------------------------------------------------------- */
 
-static UMockdevTestbed *testbed;
-static struct df_loop loop;
-static uv_timer_t guard; /* turns a hang into a failure; asserts nothing about speed */
-static int guard_fired;
-static struct df_adb_keys keys;
-
-static void
-on_guard(uv_timer_t *t)
-{
-  (void)t;
-  guard_fired = 1;
-}
+static struct df_test_rig rig; /* testbed, loop, guard, keys (usb_rig.h) */
 
 static void
 run_until(const bool *flag)
 {
-  guard_fired = 0;
-  uv_timer_start(&guard, on_guard, 60000, 0);
-  uv_ref((uv_handle_t *)&guard);
-  while (!*flag && !guard_fired) uv_run(&loop.uv, UV_RUN_ONCE);
-  uv_unref((uv_handle_t *)&guard);
-  uv_timer_stop(&guard);
-  assert_false(guard_fired);
+  df_test_rig_run_until(&rig, flag, 60000);
 }
 
 /* Runs the loop until the bridge's counter at offset in its stats reaches want. */
@@ -327,30 +113,20 @@ run_until_stat(struct df_test_usb_bridge *b, size_t offset, int want)
 {
   struct df_test_usb_stats s;
 
-  guard_fired = 0;
-  uv_timer_start(&guard, on_guard, 60000, 0);
+  df_test_rig_guard_start(&rig, 60000);
   for (;;) {
     df_test_usb_bridge_stats(b, &s);
-    if (*(int *)((char *)&s + offset) >= want || guard_fired) break;
-    uv_run(&loop.uv, UV_RUN_NOWAIT);
+    if (*(int *)((char *)&s + offset) >= want || rig.guard_fired) break;
+    uv_run(&rig.loop.uv, UV_RUN_NOWAIT);
   }
-  uv_timer_stop(&guard);
-  assert_false(guard_fired);
+  df_test_rig_guard_end(&rig);
 }
 
 static int
 setup(void **state)
 {
-  char dir[200];
-
   (void)state;
-  testbed = umockdev_testbed_new();
-  assert_non_null(testbed);
-  assert_int_equal(df_loop_init(&loop), 0);
-  uv_timer_init(&loop.uv, &guard);
-  uv_unref((uv_handle_t *)&guard);
-  snprintf(dir, sizeof(dir), "%s/home/.android", work);
-  assert_int_equal(df_adb_keys_load(&keys, dir), 0);
+  df_test_rig_open(&rig);
   return 0;
 }
 
@@ -361,10 +137,7 @@ static int
 teardown(void **state)
 {
   (void)state;
-  df_adb_keys_free(&keys);
-  uv_close((uv_handle_t *)&guard, NULL);
-  assert_int_equal(df_loop_close(&loop), 0);
-  g_clear_object(&testbed);
+  df_test_rig_close(&rig);
   df_test_usb_bridge_free(bridge);
   df_test_usb_bridge_free(bridge2);
   bridge = bridge2 = NULL;
@@ -425,7 +198,7 @@ scan_and_probe(struct df_usb **usb, enum df_usb_kind kind, const struct df_test_
   struct seen s = {0};
   struct probe p = {0};
 
-  assert_int_equal(df_usb_init(&loop, &usb_cbs, &s, usb), 0);
+  assert_int_equal(df_usb_init(&rig.loop, &usb_cbs, &s, usb), 0);
   assert_int_equal(df_usb_scan(*usb), 0);
   assert_int_equal(s.arrived, 1);
   assert_int_equal(s.info.kind, kind);
@@ -433,7 +206,7 @@ scan_and_probe(struct df_usb **usb, enum df_usb_kind kind, const struct df_test_
   assert_int_equal(s.info.pid, desc->pid);
   assert_string_equal(s.info.serial, desc->serial);
   assert_int_equal(s.info.interface_number, desc->n_ifaces - 1);
-  assert_int_equal(df_device_probe_usb(&loop, *usb, &s.info, &keys, 20000, on_probe, &p), 0);
+  assert_int_equal(df_device_probe_usb(&rig.loop, *usb, &s.info, &rig.keys, 20000, on_probe, &p), 0);
   run_until(&p.done);
   assert_int_equal(p.status, 0);
   assert_non_null(p.dev);
@@ -451,7 +224,7 @@ close_all(struct df_device *dev, struct df_usb *usb)
   df_device_close(dev);
   run_until_stat(bridge, offsetof(struct df_test_usb_stats, releases), s.releases + 1);
   df_usb_free(usb);
-  for (int i = 0; i < 10; i++) uv_run(&loop.uv, UV_RUN_NOWAIT);
+  for (int i = 0; i < 10; i++) uv_run(&rig.loop.uv, UV_RUN_NOWAIT);
 }
 
 static void
@@ -495,8 +268,8 @@ test_adb_auth_and_shell_through_libusb(void **state)
   struct df_test_usb_stats s;
 
   (void)state;
-  sim_wait_mode("system", sim_adb_port);
-  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  df_test_sim_wait_mode(&phone, "system", phone.adb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &adb_desc, DF_TEST_USB_ADB, phone.adb_port);
   dev = scan_and_probe(&usb, DF_USB_ADB, &adb_desc);
   assert_int_equal(dev->mode, DF_DEVICE_SYSTEM);
   assert_string_equal(dev->serial, PHONE_SERIAL); /* getprop ro.serialno, over USB */
@@ -553,9 +326,9 @@ test_droidfix_binary_shell_over_usb(void **state)
   struct df_test_usb_stats s;
 
   (void)state;
-  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
-  sim_wait_mode("system", sim_adb_port);
-  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", df_test_bin_dir());
+  df_test_sim_wait_mode(&phone, "system", phone.adb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &adb_desc, DF_TEST_USB_ADB, phone.adb_port);
   /* No --connect: droidfix looks over USB, and under umockdev finds the
    * fake phone. */
   if (run_droidfix("droidfix-shell", shell, out, sizeof(out), err, sizeof(err)) != 0 ||
@@ -627,8 +400,8 @@ make_image(const char *path, size_t size, unsigned seed, char *sha, size_t shale
 static void
 to_bootloader(void)
 {
-  if (!sim_mode_is("bootloader")) assert_int_equal(sim_tool("press", "fastboot", NULL, 0), 0);
-  sim_wait_mode("bootloader", sim_fb_port);
+  if (!df_test_sim_mode_is(&phone, "bootloader")) assert_int_equal(df_test_sim_tool(&phone, "press", "fastboot", NULL, 0), 0);
+  df_test_sim_wait_mode(&phone, "bootloader", phone.fb_port);
 }
 
 static void
@@ -642,7 +415,7 @@ test_fastboot_getvar_and_flash_through_libusb(void **state)
 
   (void)state;
   to_bootloader();
-  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
   dev = scan_and_probe(&usb, DF_USB_FASTBOOT, &fastboot_desc);
   assert_int_equal(dev->mode, DF_DEVICE_BOOTLOADER);       /* getvar:is-userspace */
   assert_string_equal(dev->serial, PHONE_SERIAL);          /* getvar:serialno */
@@ -662,7 +435,7 @@ test_fastboot_getvar_and_flash_through_libusb(void **state)
    * stopped sending them. The phone's OKAY is given back before the last
    * chunk's own completion: droidfix once dropped it so and timed out. */
   df_test_usb_bridge_reply_overtakes_download(bridge, true);
-  snprintf(image, sizeof(image), "%s/dtbo.img", work);
+  snprintf(image, sizeof(image), "%s/dtbo.img", df_test_work());
   make_image(image, 2 * 1024 * 1024 + 512, 1, want, sizeof(want));
   memset(&d, 0, sizeof(d));
   assert_int_equal(
@@ -696,10 +469,10 @@ test_droidfix_binary_getvar_and_flash_over_usb(void **state)
   struct df_test_usb_stats s;
 
   (void)state;
-  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
-  snprintf(image, sizeof(image), "%s/boot.img", work);
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", df_test_bin_dir());
+  snprintf(image, sizeof(image), "%s/boot.img", df_test_work());
   to_bootloader();
-  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
   if (run_droidfix("droidfix-getvar", getvar, out, sizeof(out), err, sizeof(err)) != 0 ||
       strcmp(out, "product: vermeer\n") != 0)
     fail_msg("getvar printed '%s' (%s)", out, err);
@@ -739,24 +512,24 @@ test_google_fastboot_over_the_same_usb(void **state)
     fprintf(stderr, "Google's fastboot is not installed: skipped\n");
     skip();
   }
-  snprintf(image, sizeof(image), "%s/vendor_boot.img", work);
+  snprintf(image, sizeof(image), "%s/vendor_boot.img", df_test_work());
   to_bootloader();
-  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
   {
     char *devices[] = {fastboot, "devices", NULL};
-    assert_int_equal(run("fastboot-devices", devices, true, out, sizeof(out), err, sizeof(err)), 0);
+    assert_int_equal(df_test_run("fastboot-devices", devices, true, out, sizeof(out), err, sizeof(err)), 0);
     /* fastboot names a USB device by its USB serial (sysfs) */
     if (strstr(out, "USBFB01") == NULL) fail_msg("fastboot devices printed '%s' (%s)", out, err);
   }
   {
     char *getvar[] = {fastboot, "getvar", "product", NULL};
-    assert_int_equal(run("fastboot-getvar", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
+    assert_int_equal(df_test_run("fastboot-getvar", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
     if (strstr(err, "product: vermeer") == NULL) fail_msg("fastboot getvar printed '%s'", err);
   }
   {
     char *getvar[] = {fastboot, "getvar", "current-slot", NULL};
     const char *p;
-    assert_int_equal(run("fastboot-slot", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
+    assert_int_equal(df_test_run("fastboot-slot", getvar, true, out, sizeof(out), err, sizeof(err)), 0);
     p = strstr(err, "current-slot: ");
     assert_non_null(p);
     snprintf(partition, sizeof(partition), "vendor_boot_%c", p[14]);
@@ -764,7 +537,7 @@ test_google_fastboot_over_the_same_usb(void **state)
   make_image(image, 1024 * 1024 + 100, 3, want, sizeof(want));
   {
     char *flash[] = {fastboot, "flash", "vendor_boot", image, NULL};
-    if (run("fastboot-flash", flash, true, out, sizeof(out), err, sizeof(err)) != 0)
+    if (df_test_run("fastboot-flash", flash, true, out, sizeof(out), err, sizeof(err)) != 0)
       fail_msg("fastboot flash failed: %s", err);
   }
   assert_true(sim_partition_sha(partition, have, sizeof(have)));
@@ -792,7 +565,7 @@ test_fastboot_reboot_over_usb(void **state)
 
   (void)state;
   to_bootloader();
-  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
   dev = scan_and_probe(&usb, DF_USB_FASTBOOT, &fastboot_desc);
   fastboot_command(dev, "reboot-bootloader", &d);
   assert_int_equal(d.status, 0);
@@ -800,20 +573,20 @@ test_fastboot_reboot_over_usb(void **state)
   df_test_usb_bridge_stats(bridge, &s);
   assert_string_equal(s.fb_last_command, "reboot-bootloader");
   for (int i = 0; i < 5000 && dev->mode != DF_DEVICE_OFFLINE; i++) {
-    uv_run(&loop.uv, UV_RUN_NOWAIT);
-    sleep_ms(1);
+    uv_run(&rig.loop.uv, UV_RUN_NOWAIT);
+    df_test_sleep_ms(1);
   }
   assert_int_equal(dev->mode, DF_DEVICE_OFFLINE); /* the transport reported the device gone */
   close_all(dev, usb);
 
-  sim_wait_mode("bootloader", sim_fb_port);
+  df_test_sim_wait_mode(&phone, "bootloader", phone.fb_port);
   df_test_usb_bridge_replug(bridge);
   {
     struct seen sn = {0};
-    assert_int_equal(df_usb_init(&loop, &usb_cbs, &sn, &usb), 0);
+    assert_int_equal(df_usb_init(&rig.loop, &usb_cbs, &sn, &usb), 0);
     assert_int_equal(df_usb_scan(usb), 0);
     assert_int_equal(sn.arrived, 1);
-    assert_int_equal(df_device_probe_usb(&loop, usb, &sn.info, &keys, 20000, on_probe, &p), 0);
+    assert_int_equal(df_device_probe_usb(&rig.loop, usb, &sn.info, &rig.keys, 20000, on_probe, &p), 0);
     run_until(&p.done);
     assert_int_equal(p.status, 0);
     assert_string_equal(p.dev->serial, PHONE_SERIAL);
@@ -835,11 +608,11 @@ to_system(void)
   char droidfix[600], connect[64];
   char *argv[] = {droidfix, "reboot", "system", "-q", "--connect", connect, NULL};
 
-  if (sim_mode_is("system")) return;
-  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
-  snprintf(connect, sizeof(connect), "fastboot:127.0.0.1:%d", sim_fb_port);
-  assert_int_equal(run("to-system", argv, false, NULL, 0, NULL, 0), 0);
-  sim_wait_mode("system", sim_adb_port);
+  if (df_test_sim_mode_is(&phone, "system")) return;
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", df_test_bin_dir());
+  snprintf(connect, sizeof(connect), "fastboot:127.0.0.1:%d", phone.fb_port);
+  assert_int_equal(df_test_run("to-system", argv, false, NULL, 0, NULL, 0), 0);
+  df_test_sim_wait_mode(&phone, "system", phone.adb_port);
 }
 
 /* The phone left USB: a "remove" uevent (what libusb's hotplug hears; its
@@ -850,8 +623,8 @@ unplug_device(const char *syspath)
   char sys[128];
 
   snprintf(sys, sizeof(sys), "/sys%s", syspath);
-  umockdev_testbed_uevent(testbed, sys, "remove");
-  umockdev_testbed_remove_device(testbed, sys);
+  umockdev_testbed_uevent(rig.testbed, sys, "remove");
+  umockdev_testbed_remove_device(rig.testbed, sys);
 }
 
 /* What a phone rebooting from system to the bootloader does on USB: its adb
@@ -860,9 +633,9 @@ unplug_device(const char *syspath)
 static void
 phone_moves_to_bootloader_on_usb(void)
 {
-  sim_wait_mode("bootloader", sim_fb_port);
+  df_test_sim_wait_mode(&phone, "bootloader", phone.fb_port);
   unplug_device(adb_desc.syspath);
-  bridge2 = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
+  bridge2 = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
 }
 
 struct wait_result {
@@ -923,7 +696,7 @@ test_wait_follows_the_phone_from_adb_to_the_bootloader(void **state)
 
   (void)state;
   to_system();
-  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &adb_desc, DF_TEST_USB_ADB, phone.adb_port);
   dev = scan_and_probe(&usb, DF_USB_ADB, &adb_desc);
   assert_string_equal(dev->serial, PHONE_SERIAL);
   fprintf(stderr, "libusb hotplug under umockdev: %s\n", df_usb_has_hotplug(usb) ? "yes" : "no");
@@ -934,15 +707,15 @@ test_wait_follows_the_phone_from_adb_to_the_bootloader(void **state)
   /* As df_cli_session_wait_for and dev:wait_for do: the old session goes
    * first, then the wait starts. */
   df_device_close(dev);
-  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+  assert_int_equal(df_device_wait_usb(&rig.loop, usb, &rig.keys, PHONE_SERIAL,
                                       DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER), 60000, on_wait,
                                       &w),
                    0);
   run_until_stat(bridge, offsetof(struct df_test_usb_stats, sim_closed), 1);
   /* The wait keeps looking while the phone is away, and finds nothing. */
   for (int i = 0; i < 50; i++) {
-    uv_run(&loop.uv, UV_RUN_NOWAIT);
-    sleep_ms(2);
+    uv_run(&rig.loop.uv, UV_RUN_NOWAIT);
+    df_test_sleep_ms(2);
   }
   assert_false(w.done);
   phone_moves_to_bootloader_on_usb();
@@ -976,12 +749,12 @@ test_wait_times_out_and_finds_a_phone_already_there(void **state)
 
   (void)state;
   to_bootloader();
-  bridge = df_test_usb_bridge_new(testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, sim_fb_port);
-  assert_int_equal(df_usb_init(&loop, &usb_cbs, &sn, &usb), 0);
+  bridge = df_test_usb_bridge_new(rig.testbed, &fastboot_desc, DF_TEST_USB_FASTBOOT, phone.fb_port);
+  assert_int_equal(df_usb_init(&rig.loop, &usb_cbs, &sn, &usb), 0);
   assert_int_equal(df_usb_scan(usb), 0);
   assert_int_equal(sn.arrived, 1);
   /* the phone is in the bootloader, not in recovery: no adb interface */
-  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+  assert_int_equal(df_device_wait_usb(&rig.loop, usb, &rig.keys, PHONE_SERIAL,
                                       DF_DEVICE_MODE_BIT(DF_DEVICE_RECOVERY), 600, on_wait, &w),
                    0);
   run_until(&w.done);
@@ -989,14 +762,14 @@ test_wait_times_out_and_finds_a_phone_already_there(void **state)
   assert_null(w.dev);
   /* another serial in the right mode is not the phone */
   memset(&w, 0, sizeof(w));
-  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, "NOT-THIS-ONE",
+  assert_int_equal(df_device_wait_usb(&rig.loop, usb, &rig.keys, "NOT-THIS-ONE",
                                       DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER), 1500, on_wait, &w),
                    0);
   run_until(&w.done);
   assert_int_equal(w.status, DF_ETIMEDOUT);
   /* the phone itself, there already */
   memset(&w, 0, sizeof(w));
-  assert_int_equal(df_device_wait_usb(&loop, usb, &keys, PHONE_SERIAL,
+  assert_int_equal(df_device_wait_usb(&rig.loop, usb, &rig.keys, PHONE_SERIAL,
                                       DF_DEVICE_MODE_BIT(DF_DEVICE_BOOTLOADER) |
                                         DF_DEVICE_MODE_BIT(DF_DEVICE_FASTBOOTD),
                                       20000, on_wait, &w),
@@ -1024,50 +797,35 @@ test_droidfix_binary_reboot_wait_over_usb(void **state)
 {
   char droidfix[600], out[4096], err[8192], out_path[256], err_path[256];
   char *reboot[] = {droidfix, "reboot", "bootloader", "--wait", "--timeout", "60", "--json", NULL};
-  char **env;
   struct df_test_usb_stats s;
-  posix_spawn_file_actions_t fa;
   pid_t pid;
-  int status = 0, r;
+  int status = 0;
 
   (void)state;
-  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", bin_dir);
+  snprintf(droidfix, sizeof(droidfix), "%s/droidfix", df_test_bin_dir());
   to_system();
-  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
-  snprintf(out_path, sizeof(out_path), "%s/reboot-wait.out", work);
-  snprintf(err_path, sizeof(err_path), "%s/reboot-wait.err", work);
-  env = child_env(true);
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  r = posix_spawn(&pid, droidfix, &fa, NULL, reboot, env);
-  posix_spawn_file_actions_destroy(&fa);
-  free(env);
-  assert_int_equal(r, 0);
+  bridge = df_test_usb_bridge_new(rig.testbed, &adb_desc, DF_TEST_USB_ADB, phone.adb_port);
+  snprintf(out_path, sizeof(out_path), "%s/reboot-wait.out", df_test_work());
+  snprintf(err_path, sizeof(err_path), "%s/reboot-wait.err", df_test_work());
+  pid = df_test_spawn(reboot, true, out_path, err_path);
+  assert_true(pid > 0);
   /* The sim ends the adb session when the phone goes down. */
   for (int i = 0; i < 6000; i++) {
     df_test_usb_bridge_stats(bridge, &s);
     if (s.sim_closed > 0 || waitpid(pid, &status, WNOHANG) != 0) break;
-    sleep_ms(10);
+    df_test_sleep_ms(10);
   }
   if (s.sim_closed == 0) {
-    slurp(err_path, err, sizeof(err));
+    df_test_slurp(err_path, err, sizeof(err));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     fail_msg("droidfix did not reboot the phone: %s", err);
   }
   phone_moves_to_bootloader_on_usb();
-  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; i++) {
-    if (i == 9000) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      fail_msg("droidfix reboot --wait hangs");
-    }
-    sleep_ms(10);
-  }
-  slurp(out_path, out, sizeof(out));
-  slurp(err_path, err, sizeof(err));
+  if (!df_test_wait_exit(pid, &status, 9000))
+    fail_msg("droidfix reboot --wait hangs");
+  df_test_slurp(out_path, out, sizeof(out));
+  df_test_slurp(err_path, err, sizeof(err));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail_msg("droidfix reboot bootloader --wait failed:\n%s\n%s", out, err);
   if (strstr(out, "\"mode\": \"bootloader\"") == NULL && strstr(out, "\"mode\":\"bootloader\"") == NULL)
@@ -1101,7 +859,7 @@ test_google_adb_over_the_same_usb(void **state)
     skip();
   }
   to_system();
-  bridge = df_test_usb_bridge_new(testbed, &adb_desc, DF_TEST_USB_ADB, sim_adb_port);
+  bridge = df_test_usb_bridge_new(rig.testbed, &adb_desc, DF_TEST_USB_ADB, phone.adb_port);
   /* a port outside 5037 and the emulator range, unlikely to be taken */
   snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
   setenv("ADB_LIBUSB", "1", 1);
@@ -1111,11 +869,11 @@ test_google_adb_over_the_same_usb(void **state)
     char *shell[] = {adb, "-P", port, "-s", "USBADB01", "shell", "getprop", "ro.product.device",
                      NULL};
     char *kill_server[] = {adb, "-P", port, "kill-server", NULL};
-    rc = run("adb-start", start, true, out, sizeof(out), err, sizeof(err));
-    if (rc == 0) rc = run("adb-devices", devices, true, out, sizeof(out), err, sizeof(err));
+    rc = df_test_run("adb-start", start, true, out, sizeof(out), err, sizeof(err));
+    if (rc == 0) rc = df_test_run("adb-devices", devices, true, out, sizeof(out), err, sizeof(err));
     if (rc == 0 && strstr(out, "USBADB01\tdevice") == NULL) rc = -2;
-    if (rc == 0) rc = run("adb-shell", shell, true, out, sizeof(out), err, sizeof(err));
-    run("adb-kill", kill_server, true, NULL, 0, NULL, 0);
+    if (rc == 0) rc = df_test_run("adb-shell", shell, true, out, sizeof(out), err, sizeof(err));
+    df_test_run("adb-kill", kill_server, true, NULL, 0, NULL, 0);
     unsetenv("ADB_LIBUSB");
     if (rc != 0 || strcmp(out, "vermeer\n") != 0)
       fail_msg("Google's adb over fake USB: rc %d, out '%s', err '%s'", rc, out, err);

@@ -15,17 +15,7 @@
 static int
 setup_rooted(void **state)
 {
-  static struct sim_fx fx;
-  sim_fx_new(&fx, "xiaomi/redmi-k70", NULL, true);
-  *state = &fx;
-  return 0;
-}
-
-static int
-teardown(void **state)
-{
-  sim_fx_free(*state);
-  return 0;
+  return sim_fx_setup(state, "xiaomi/redmi-k70", true);
 }
 
 static void
@@ -166,10 +156,10 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_apk_readable_data_not, setup_rooted, teardown),
-    cmocka_unit_test_setup_teardown(test_reinstall_and_data_round_trip, setup_rooted, teardown),
-    cmocka_unit_test_setup_teardown(test_pm_install_refusals, setup_rooted, teardown),
-    cmocka_unit_test_setup_teardown(test_accounts_restored_at_boot, setup_rooted, teardown),
+    cmocka_unit_test_setup_teardown(test_apk_readable_data_not, setup_rooted, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_reinstall_and_data_round_trip, setup_rooted, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_pm_install_refusals, setup_rooted, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_accounts_restored_at_boot, setup_rooted, sim_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

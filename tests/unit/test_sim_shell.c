@@ -13,26 +13,13 @@
 static int
 setup_xiaomi(void **state)
 {
-  static struct sim_fx fx;
-  sim_fx_new(&fx, "xiaomi/redmi-k70", NULL, false);
-  *state = &fx;
-  return 0;
+  return sim_fx_setup(state, "xiaomi/redmi-k70", false);
 }
 
 static int
 setup_samsung_rooted(void **state)
 {
-  static struct sim_fx fx;
-  sim_fx_new(&fx, "samsung/galaxy-s22", NULL, true);
-  *state = &fx;
-  return 0;
-}
-
-static int
-teardown(void **state)
-{
-  sim_fx_free(*state);
-  return 0;
+  return sim_fx_setup(state, "samsung/galaxy-s22", true);
 }
 
 static void
@@ -377,22 +364,22 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_unknown_command, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_operators_and_quoting, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_redirect_and_pipes, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_getprop_setprop, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_pm_list, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_pm_enable_states, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_pm_clear, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_trim_caches_and_df, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_settings, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_date, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_dumpsys, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_master_sync, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_diskstats_cache, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_files_and_permissions, setup_xiaomi, teardown),
-    cmocka_unit_test_setup_teardown(test_efs_needs_root, setup_samsung_rooted, teardown),
-    cmocka_unit_test_setup_teardown(test_reboot_from_shell, setup_xiaomi, teardown),
+    cmocka_unit_test_setup_teardown(test_unknown_command, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_operators_and_quoting, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_redirect_and_pipes, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_getprop_setprop, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_pm_list, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_pm_enable_states, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_pm_clear, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_trim_caches_and_df, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_settings, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_date, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_dumpsys, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_master_sync, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_diskstats_cache, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_files_and_permissions, setup_xiaomi, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_efs_needs_root, setup_samsung_rooted, sim_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_reboot_from_shell, setup_xiaomi, sim_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
