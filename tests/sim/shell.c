@@ -399,13 +399,7 @@ df_sim_sh_redirect(struct df_sim_sh *sh, const char *path, const char *data, siz
   }
   char canon[PATH_MAX], parent[PATH_MAX];
   df_sim_vfs_canon(path, canon, sizeof(canon));
-  snprintf(parent, sizeof(parent), "%s", canon);
-  char *slash = strrchr(parent, '/');
-  if (slash == parent) {
-    parent[1] = '\0';
-  } else if (slash) {
-    *slash = '\0';
-  }
+  df_sim_vfs_parent(canon, parent, sizeof(parent));
   int r;
   if (df_sim_vfs_exists(sh->phone, canon)) {
     r = df_sim_vfs_access(sh->phone, canon, sh->root, 2);

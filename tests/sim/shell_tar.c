@@ -202,13 +202,7 @@ write_out(struct df_sim_sh *sh, const char *path, const void *data, size_t len)
 {
   char canon[PATH_MAX], parent[PATH_MAX];
   df_sim_vfs_canon(path, canon, sizeof(canon));
-  snprintf(parent, sizeof(parent), "%s", canon);
-  char *slash = strrchr(parent, '/');
-  if (slash == parent) {
-    parent[1] = '\0';
-  } else if (slash) {
-    *slash = '\0';
-  }
+  df_sim_vfs_parent(canon, parent, sizeof(parent));
   int r = df_sim_vfs_access(sh->phone, parent, sh->root, 3);
   if (r < 0) {
     return r;
@@ -327,11 +321,7 @@ extract(struct df_sim_sh *sh, const char *data, size_t len, const char *dir)
     uint32_t uid = sh->root ? (uint32_t)parse_octal(h + 108, 8) : 2000;
     uint32_t gid = sh->root ? (uint32_t)parse_octal(h + 116, 8) : 2000;
     char parent[PATH_MAX];
-    snprintf(parent, sizeof(parent), "%s", canon);
-    char *slash = strrchr(parent, '/');
-    if (slash != NULL && slash != parent) {
-      *slash = '\0';
-    }
+    df_sim_vfs_parent(canon, parent, sizeof(parent));
     bool exists = df_sim_vfs_exists(phone, canon);
     int r = exists ? df_sim_vfs_access(phone, canon, sh->root, 2)
                    : df_sim_vfs_access(phone, parent, sh->root, 3);

@@ -231,6 +231,8 @@ void df_sim_events_free(struct df_sim_events *ev);
 /* Canonical phone path ("/sdcard/x" -> "/storage/emulated/0/x"); "" if the
  * path escapes the root. */
 void df_sim_vfs_canon(const char *path, char *out, size_t outlen);
+/* The folder a canonical path is in ("/a/b" -> "/a", "/a" -> "/"). */
+void df_sim_vfs_parent(const char *canon, char *out, size_t outlen);
 /* Host path of a canonical phone path. */
 void df_sim_vfs_host(const struct df_sim_phone *phone, const char *canon, char *out,
                      size_t outlen);

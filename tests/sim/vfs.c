@@ -36,6 +36,18 @@ shell_in_group(uint32_t gid)
 }
 
 void
+df_sim_vfs_parent(const char *canon, char *out, size_t outlen)
+{
+  snprintf(out, outlen, "%s", canon);
+  char *slash = strrchr(out, '/');
+  if (slash == out) {
+    out[1] = '\0';
+  } else if (slash != NULL) {
+    *slash = '\0';
+  }
+}
+
+void
 df_sim_vfs_canon(const char *path, char *out, size_t outlen)
 {
   char tmp[PATH_MAX];
