@@ -4,7 +4,13 @@
  * thread and hashes them on the thread pool behind a bounded queue.
  *
  * Hex digests are lowercase, NUL-terminated. Every function that takes a
- * callback and returns an error never calls the callback. */
+ * callback and returns an error never calls the callback.
+ *
+ * libcrypto is loaded at run time (core/crypto_lib.h): when it is missing,
+ * df_hash_new and every function that hashes through it return
+ * DF_EUNSUPPORTED: at once from the synchronous ones and df_hash_stream_new,
+ * through the callback from df_hash_file (it hashes on the thread pool).
+ * Naming and parsing algorithms need no library. */
 #ifndef DF_CORE_HASH_H
 #define DF_CORE_HASH_H
 

@@ -1,6 +1,10 @@
 /* RSA keys for authenticating to phones (OpenSSL behind this header; no
  * OpenSSL type leaks out). Generic operations only: what an ADB key looks
- * like on disk and on the wire is plugins/adb's business. */
+ * like on disk and on the wire is plugins/adb's business.
+ *
+ * libcrypto is loaded at run time (core/crypto_lib.h): when it is missing,
+ * df_rsa_generate and df_rsa_load_pem return DF_EUNSUPPORTED (the others
+ * take a key, which cannot exist then). */
 #ifndef DF_CORE_RSA_H
 #define DF_CORE_RSA_H
 

@@ -566,10 +566,10 @@ df_test_usb_dev_new(UMockdevTestbed *tb, const struct df_test_usb_dev_desc *desc
 void
 df_test_usb_dev_free(struct df_test_usb_dev *d)
 {
-  GList **lists[] = {&d->in_waiting, &d->done, &d->discarded, &d->held_out};
   GBytes *b;
 
   if (d == NULL) return;
+  GList **lists[] = {&d->in_waiting, &d->done, &d->discarded, &d->held_out};
   g_mutex_lock(&d->lock);
   for (size_t i = 0; i < 4; i++) {
     g_list_free_full(*lists[i], (GDestroyNotify)urb_free);
