@@ -308,7 +308,8 @@ return {
     codename = { type = "string", default = "",
                  help = "the phone's codename when it cannot be asked (it does not boot)" },
     backup_to = { type = "path",
-                  help = "where the backup before a wiping flash goes (default: the run's folder)" },
+                  help = "where the recipe writes a backup before a wiping flash (default: the one " ..
+                         "droidfix takes before the step is used; without it, the run's folder)" },
     wait_s = { type = "number", default = 300,
                help = "how long to wait (seconds) for a phone that does not boot to show up in " ..
                       "fastboot once its button combination is shown" },
@@ -364,13 +365,22 @@ return {
           fail("not confirmed (%s); nothing was changed.", msg or "the code was not typed")
         end
 
-        if pkg.wipes and ADB_MODES[dev.mode] then
+        local backup
+        if pkg.wipes and ctx.backup and not ctx.params.backup_to then
+          -- The runner backed the phone up before this step (ctx.backup,
+          -- written and verified: the same /sdcard, apps and settings, and
+          -- with root the apps' data and accounts); a second copy would
+          -- only double the time and the disk it takes.
+          backup = ctx.backup
+          df.say("Backup: %s (taken before this step)", backup)
+        elseif pkg.wipes and ADB_MODES[dev.mode] then
           local out = ctx.params.backup_to or (ctx.workdir .. "/backup-" .. dev.serial .. ".tar")
           df.step("Backing up the phone to %s", out)
           local r, bmsg = df.backup.create(dev, out, { folders = { "/sdcard" }, packages = true,
                                                        settings = true })
           if not r then fail("the backup failed (%s); nothing was changed.", bmsg) end
           df.say("Backup: %d files, %d bytes in %s", r.files, r.bytes, r.path)
+          backup = r.path
         elseif pkg.wipes then
           df.say("The phone cannot be reached over ADB, so no backup can be taken first.")
         end
@@ -395,8 +405,10 @@ return {
         df.step("Restarting the phone")
         local ok, rmsg = dev:reboot("system")
         if not ok then fail("flashed %d partitions, but the reboot failed: %s", n, rmsg) end
-        return string.format("flashed %d partitions from %s (%s)", n, pkg.script_name,
-                             pkg.wipes and "user data erased" or "user data kept")
+        return string.format("flashed %d partitions from %s (%s)%s", n, pkg.script_name,
+                             pkg.wipes and "user data erased" or "user data kept",
+                             backup and ("; put the data back with: droidfix run " ..
+                                         "recipes/restore.lua --param archive=" .. backup) or "")
       end,
       verify = function(ctx)
         local ok, msg = ctx.device:wait_for("system", { timeout = 180 })
