@@ -57,7 +57,7 @@ df_cli_question_free(struct df_cli_question *q)
 static void
 df_cli_asker_show(struct df_cli_asker *a, const struct df_cli_question *q)
 {
-  char safe[1200], who[600], prefix[610] = "";
+  char safe[4200], who[600], prefix[610] = "";
 
   if (q->who[0] != '\0') {
     df_cli_safe_text(q->who, who, sizeof(who));

@@ -4,7 +4,9 @@
  * phone, all on the one loop. Events go to stderr as lines (or to stdout as
  * JSON objects, one a line, with --json); the report of each phone ends
  * the run. Confirmations are asked on the terminal; without one (or with
- * --json) and without --yes a risky step is refused, never waited for. */
+ * --json) and without --yes a risky step is refused, never waited for.
+ * The backup before a step that can lose user data is taken before its
+ * confirmation, which names the archive and what it does not hold. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,6 +123,17 @@ df_cli_run_wait_for(const struct df_run_event *ev)
   return "confirmation";
 }
 
+/* "backup": PATH, "backup_lacks": [meta/not-backed-up.txt's lines]. */
+static void
+df_cli_run_json_backup(struct df_json *j, const struct df_step_report *s)
+{
+  df_json_kv_string(j, "backup", s->backup_path);
+  df_json_key(j, "backup_lacks");
+  df_json_array_begin(j);
+  for (size_t i = 0; i < s->nbackup_lacks; i++) df_json_string(j, s->backup_lacks[i]);
+  df_json_array_end(j);
+}
+
 static void
 df_cli_run_json_event(struct df_cli_run_one *one, const struct df_run_event *ev)
 {
@@ -154,6 +167,7 @@ df_cli_run_json_event(struct df_cli_run_one *one, const struct df_run_event *ev)
     break;
   case DF_RUN_EVENT_WAITING:
     df_json_kv_string(&j, "for", df_cli_run_wait_for(ev));
+    if (ev->backup != NULL) df_cli_run_json_backup(&j, ev->backup);
     if (ev->wait != NULL) {
       if (ev->wait->combo != NULL) df_json_kv_string(&j, "combo", ev->wait->combo);
       if (ev->wait->mode != NULL) df_json_kv_string(&j, "mode", ev->wait->mode);
@@ -195,7 +209,7 @@ static void
 df_cli_run_text_event(struct df_cli_run_one *one, const struct df_run_event *ev)
 {
   FILE *err = one->run->cli->err;
-  char safe[1200], prefix[300] = "";
+  char safe[4200], prefix[300] = "";
 
   if (one->run->cli->quiet) return;
   if (one->run->several) snprintf(prefix, sizeof(prefix), "[%s] ", one->serial);
@@ -219,7 +233,7 @@ df_cli_run_text_event(struct df_cli_run_one *one, const struct df_run_event *ev)
         fprintf(err, "%s     %s\n", prefix, safe);
       }
     } else if (strcmp(df_cli_run_wait_for(ev), "confirmation") != 0 || ev->wait != NULL ||
-               strcmp(safe, "confirmed by --yes") == 0) {
+               strncmp(safe, "confirmed by --yes", 18) == 0) {
       fprintf(err, "%s  %s\n", prefix, safe);
     }
     break;
@@ -308,16 +322,29 @@ static void
 df_cli_run_backup_done(void *ud, int status, const struct df_backup_result *r)
 {
   struct df_cli_run_one *one = ud;
-  char msg[4300];
+  struct df_backup_taken taken;
+  char msg[4300], holds[128];
 
   one->backup = NULL;
   df_progress_finish(&one->backup_progress, status);
-  if (status == 0)
-    snprintf(msg, sizeof(msg), "%s (%llu files, %llu bytes)", r->path,
-             (unsigned long long)r->files, (unsigned long long)r->bytes);
-  else
+  if (status != 0) {
     snprintf(msg, sizeof(msg), "%s", r->message[0] ? r->message : df_strerror(status));
-  one->backup_done(one->backup_ctx, status, msg);
+    one->backup_done(one->backup_ctx, status, msg, NULL);
+    return;
+  }
+  snprintf(msg, sizeof(msg), "%s (%llu files, %llu bytes)", r->path,
+           (unsigned long long)r->files, (unsigned long long)r->bytes);
+  /* what df_cli_run_backup's spec asked for, as far as the phone gave it;
+   * not_covered names what it did not */
+  snprintf(holds, sizeof(holds), "/sdcard, the apps%s%s and the settings",
+           r->apps_with_data > 0 ? " with their data" : "",
+           r->accounts_saved ? ", the accounts" : "");
+  memset(&taken, 0, sizeof(taken));
+  taken.path = r->path;
+  taken.holds = holds;
+  taken.not_covered = r->not_covered;
+  taken.rooted = r->rooted;
+  one->backup_done(one->backup_ctx, status, msg, &taken);
 }
 
 static int
@@ -336,7 +363,8 @@ df_cli_run_backup(void *ud, const struct df_backup_request *req, df_backup_done_
   int rc;
 
   if (d == NULL || d->dev == NULL || d->dev->adb == NULL) {
-    done(done_ctx, DF_EUNSUPPORTED, "a backup needs the phone over ADB (system or recovery)");
+    done(done_ctx, DF_EUNSUPPORTED, "a backup needs the phone over ADB (system or recovery)",
+         NULL);
     return 0;
   }
   if (env != NULL && env[0])
@@ -404,6 +432,10 @@ df_cli_run_json_report(struct df_cli_run_one *one, const struct df_run_report *r
     df_json_kv_bool(&j, "changed", s->changed);
     df_json_kv_bool(&j, "verified", s->verified);
     df_json_kv_bool(&j, "backed_up", s->backed_up);
+    if (s->backup_path != NULL) {
+      df_cli_run_json_backup(&j, s);
+      if (s->backup_note != NULL) df_json_kv_string(&j, "backup_note", s->backup_note);
+    }
     if (s->found_message) df_json_kv_string(&j, "found_message", s->found_message);
     if (s->fix_message) df_json_kv_string(&j, "fix_message", s->fix_message);
     if (s->message) df_json_kv_string(&j, "message", s->message);
@@ -425,7 +457,7 @@ static void
 df_cli_run_text_report(struct df_cli_run_one *one, const struct df_run_report *rep)
 {
   FILE *out = one->run->cli->out;
-  char safe[1200];
+  char safe[4200];
 
   fprintf(out, "%s on %s (%s, %s)%s\n", rep != NULL ? rep->recipe_id : one->run->recipe_id,
           one->serial[0] ? one->serial : "a phone not seen", one->mode, one->model_id[0] ? one->model_id : "unknown model",
@@ -441,6 +473,10 @@ df_cli_run_text_report(struct df_cli_run_one *one, const struct df_run_report *r
       if (s->found_message != NULL) {
         df_cli_safe_text(s->found_message, safe, sizeof(safe));
         fprintf(out, "      found: %s\n", safe);
+      }
+      if (s->backup_note != NULL) {
+        df_cli_safe_text(s->backup_note, safe, sizeof(safe));
+        fprintf(out, "      backup: %s\n", safe);
       }
       if (s->fix_message != NULL) {
         df_cli_safe_text(s->fix_message, safe, sizeof(safe));
@@ -943,9 +979,16 @@ const struct df_cli_verb df_cli_verb_run = {
           "--dry-run only the checks run and the plan is printed. A step above\n"
           "app-data risk asks for confirmation on the terminal (--yes answers it;\n"
           "without a terminal, or with --json, and without --yes it is refused).\n"
-          "Before a step that can lose user data a backup of /sdcard, the apps list\n"
+          "Before a step that can lose user data a backup of /sdcard, the apps\n"
           "and settings is written to ~/.local/share/droidfix/backups (or\n"
-          "DROIDFIX_BACKUP_DIR), unless --no-backup. When the phone does not\n"
+          "DROIDFIX_BACKUP_DIR), unless --no-backup. The backup comes before the\n"
+          "step's confirmation (a backup only reads the phone), so the question\n"
+          "names the archive and what it does NOT hold (without root: the apps'\n"
+          "own data and the accounts, from its meta/not-backed-up.txt); answering\n"
+          "no changes nothing and keeps the backup. With --yes the same is\n"
+          "printed, and the report lists it per step (--json: \"backup\" and\n"
+          "\"backup_lacks\"). Without a terminal and without --yes such a step is\n"
+          "refused before any backup. When the phone does not\n"
           "answer over ADB (it does not boot, or is in fastboot) no backup can be\n"
           "taken: droidfix says so and what is at risk, and asks on the terminal;\n"
           "--yes does not answer that, --no-backup does.\n"

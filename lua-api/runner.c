@@ -1,6 +1,7 @@
-/* The step runner's state machine: check -> (confirm) -> (backup) -> fix ->
- * verify per step, each Lua call a bridge task, each answer (confirmation,
- * backup) a callback that may come at once or later. */
+/* The step runner's state machine: check -> (backup) -> (confirm) -> fix ->
+ * verify per step (confirm -> no-backup question when no backup can be
+ * taken), each Lua call a bridge task, each answer (confirmation, backup) a
+ * callback that may come at once or later. */
 #include "lua-api/runner.h"
 
 #include <stdarg.h>
@@ -43,6 +44,7 @@ struct df_runner {
   struct df_risk_gate gate;     /* what the running step function may do */
   uv_timer_t finish_kick; /* finishes a canceled run from the loop; the
                              runner is freed in its close callback */
+  bool confirmed; /* the current step's confirmation was given */
   bool started;
   bool finished;
 };
@@ -428,6 +430,7 @@ df_runner_load_file(struct df_runner *r, const char *path, char *err, size_t err
 
 static void df_runner_next_step(struct df_runner *r);
 static void df_runner_confirm_stage(struct df_runner *r);
+static void df_runner_guard_stage(struct df_runner *r);
 static void df_runner_backup_stage(struct df_runner *r);
 static void df_runner_call(struct df_runner *r, enum df_runner_phase phase, const char *which);
 
@@ -562,7 +565,7 @@ df_runner_on_task_done(void *ud, lua_State *V, int status, int n)
     } else if (r->opts.dry_run) {
       df_runner_end_step(r, DF_STEP_PLANNED, NULL);
     } else {
-      df_runner_confirm_stage(r);
+      df_runner_guard_stage(r);
     }
     break;
   case DF_RUNNER_FIX:
@@ -667,6 +670,112 @@ df_runner_fix_stage(struct df_runner *r)
   df_runner_call(r, DF_RUNNER_FIX, "fix");
 }
 
+/* ---- what a backup lacks, in words ---- */
+
+#define DF_RUNNER_WORDS_SHOWN 5 /* names listed per kind; the rest counted */
+
+struct df_runner_words_list {
+  const char *const *items;
+  size_t n;
+};
+
+/* Appends the list: "ONE name", "FEW a, b, c", or, past the few shown,
+ * "MANY N KIND (a, b, c, d, e and M more)". */
+static void
+df_runner_words_list(FILE *f, const char *one, const char *few, const char *many,
+                     const char *kind, const struct df_runner_words_list *l, bool *cut)
+{
+  size_t shown = l->n > DF_RUNNER_WORDS_SHOWN ? DF_RUNNER_WORDS_SHOWN : l->n;
+
+  if (l->n == 1)
+    fprintf(f, "%s", one);
+  else if (l->n <= DF_RUNNER_WORDS_SHOWN)
+    fprintf(f, "%s", few);
+  else
+    fprintf(f, "%s%zu %s (", many, l->n, kind);
+  for (size_t i = 0; i < shown; i++) fprintf(f, "%s%.160s", i > 0 ? ", " : "", l->items[i]);
+  if (l->n > DF_RUNNER_WORDS_SHOWN) {
+    fprintf(f, " and %zu more)", l->n - DF_RUNNER_WORDS_SHOWN);
+    *cut = true;
+  }
+}
+
+char *
+df_runner_backup_words(const char *path, const char *holds, const char *not_covered,
+                       bool rooted)
+{
+  const char **apps = NULL, **accounts = NULL, **others = NULL;
+  size_t napps = 0, naccounts = 0, nothers = 0, nlines = 0;
+  char *copy = NULL, *out = NULL, *save = NULL;
+  size_t outlen = 0;
+  bool cut = false;
+  FILE *f;
+
+  if (not_covered != NULL && not_covered[0] != '\0') {
+    for (const char *p = not_covered; *p; p++)
+      if (*p == '\n') nlines++;
+    nlines++;
+    copy = strdup(not_covered);
+    apps = calloc(nlines, sizeof(*apps));
+    accounts = calloc(nlines, sizeof(*accounts));
+    others = calloc(nlines, sizeof(*others));
+    if (copy == NULL || apps == NULL || accounts == NULL || others == NULL) goto done;
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+      size_t len = strlen(line);
+      if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+      if (len == 0) continue;
+      if (strncmp(line, "app-data ", 9) == 0 && line[9] != '\0')
+        apps[napps++] = line + 9;
+      else if (strncmp(line, "account ", 8) == 0 && line[8] != '\0')
+        accounts[naccounts++] = line + 8;
+      else
+        others[nothers++] = line;
+    }
+  }
+  f = open_memstream(&out, &outlen);
+  if (f == NULL) goto done;
+  fprintf(f, "the backup at %s", path);
+  if (holds != NULL && holds[0] != '\0') fprintf(f, " holds %s", holds);
+  if (napps + naccounts + nothers > 0) {
+    struct df_runner_words_list l;
+    const char *sep = "";
+    fprintf(f, "; it does NOT hold: ");
+    if (napps > 0) {
+      l.items = apps;
+      l.n = napps;
+      df_runner_words_list(f, "the data of ", "the data of ", "the data of ", "apps", &l, &cut);
+      sep = "; ";
+    }
+    if (naccounts > 0) {
+      l.items = accounts;
+      l.n = naccounts;
+      fprintf(f, "%s", sep);
+      df_runner_words_list(f, "the account ", "the accounts ", "", "accounts", &l, &cut);
+      sep = "; ";
+    }
+    if (nothers > 0) {
+      l.items = others;
+      l.n = nothers;
+      fprintf(f, "%s", sep);
+      df_runner_words_list(f, "also ", "also ", "also ", "other entries", &l, &cut);
+    }
+    if (!rooted && napps + naccounts > 0)
+      fprintf(f, " (no root: ADB cannot read apps' data or the accounts without it)");
+    if (cut) fprintf(f, "; the full list is meta/not-backed-up.txt in the backup");
+  }
+  if (fclose(f) != 0) {
+    free(out);
+    out = NULL;
+  }
+done:
+  free(apps);
+  free(accounts);
+  free(others);
+  free(copy);
+  return out;
+}
+
 /* ctx.backup = the archive's path, so a step that erases user data can
  * tell a backup was taken (nil with --no-backup). Protected: pushing a
  * string may raise at the memory cap. */
@@ -674,18 +783,58 @@ static int
 df_runner_set_ctx_backup(lua_State *L)
 {
   struct df_runner *r = lua_touserdata(L, 1);
-  const char *message = lua_touserdata(L, 2); /* "PATH (N files, M bytes)" */
-  const char *end = NULL;
+  const char *path = lua_touserdata(L, 2);
 
-  for (const char *p = strstr(message, " ("); p != NULL; p = strstr(p + 1, " (")) end = p;
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
-  lua_pushlstring(L, message, end != NULL ? (size_t)(end - message) : strlen(message));
+  lua_pushstring(L, path);
   lua_setfield(L, -2, "backup");
   return 0;
 }
 
+/* Keeps what the backup before the current step holds and lacks in its
+ * report. Returns 0 or DF_ENOMEM. */
+static int
+df_runner_keep_backup(struct df_step_report *s, const char *message,
+                      const struct df_backup_taken *taken)
+{
+  const char *nc = taken != NULL ? taken->not_covered : NULL;
+
+  if (taken != NULL && taken->path != NULL) {
+    s->backup_path = strdup(taken->path);
+  } else {
+    /* "PATH (N files, M bytes)": the path is before the last " (" */
+    const char *end = NULL;
+    for (const char *p = strstr(message, " ("); p != NULL; p = strstr(p + 1, " (")) end = p;
+    s->backup_path = strndup(message, end != NULL ? (size_t)(end - message) : strlen(message));
+  }
+  if (s->backup_path == NULL) return DF_ENOMEM;
+  if (nc != NULL && nc[0] != '\0') {
+    size_t n = 1;
+    const char *p = nc;
+    for (const char *q = nc; *q; q++)
+      if (*q == '\n') n++;
+    s->backup_lacks = calloc(n, sizeof(*s->backup_lacks));
+    if (s->backup_lacks == NULL) return DF_ENOMEM;
+    while (*p) {
+      size_t len = strcspn(p, "\n");
+      size_t keep = len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+      if (keep > 0) {
+        char *line = strndup(p, keep);
+        if (line == NULL) return DF_ENOMEM;
+        s->backup_lacks[s->nbackup_lacks++] = line;
+      }
+      p += len;
+      if (*p == '\n') p++;
+    }
+  }
+  s->backup_note = df_runner_backup_words(s->backup_path, taken != NULL ? taken->holds : NULL,
+                                          nc, taken != NULL && taken->rooted);
+  return s->backup_note != NULL ? 0 : DF_ENOMEM;
+}
+
 static void
-df_runner_on_backup_done(void *ctx, int status, const char *message)
+df_runner_on_backup_done(void *ctx, int status, const char *message,
+                         const struct df_backup_taken *taken)
 {
   struct df_runner *r = ctx;
   struct df_step_report *s = df_runner_step(r);
@@ -698,14 +847,21 @@ df_runner_on_backup_done(void *ctx, int status, const char *message)
     return;
   }
   s->backed_up = true;
-  if (message != NULL && r->ctx_ref != LUA_NOREF) {
+  if ((message != NULL || (taken != NULL && taken->path != NULL)) &&
+      df_runner_keep_backup(s, message, taken) != 0) {
+    df_runner_end_step(r, DF_STEP_FAILED, strdup("out of memory after the backup; nothing was "
+                                                 "changed"));
+    return;
+  }
+  if (s->backup_path != NULL && r->ctx_ref != LUA_NOREF) {
     lua_pushcfunction(r->L, df_runner_set_ctx_backup);
     lua_pushlightuserdata(r->L, r);
-    lua_pushlightuserdata(r->L, (void *)message);
+    lua_pushlightuserdata(r->L, s->backup_path);
     if (lua_pcall(r->L, 2, 0, 0) != LUA_OK) lua_pop(r->L, 1);
   }
-  df_runner_emit(r, DF_RUN_EVENT_STEP_BACKED_UP, message);
-  df_runner_fix_stage(r);
+  df_runner_emit(r, DF_RUN_EVENT_STEP_BACKED_UP, message != NULL ? message : s->backup_path);
+  /* the confirmation, now able to name the archive and what it lacks */
+  df_runner_confirm_stage(r);
 }
 
 static void
@@ -800,7 +956,7 @@ df_runner_backup_stage(struct df_runner *r)
   struct df_backup_request req;
   int rc;
 
-  if (s->risk < DF_RISK_USER_DATA) {
+  if (s->risk < DF_RISK_USER_DATA || s->backed_up) { /* taken before the confirmation */
     df_runner_fix_stage(r);
     return;
   }
@@ -836,23 +992,83 @@ df_runner_backup_stage(struct df_runner *r)
                                                df_strerror(rc)));
 }
 
+/* "; the backup at PATH stays" when the step has one, else "". */
+static const char *
+df_runner_backup_stays(const struct df_step_report *s, char *buf, size_t buflen)
+{
+  if (s->backup_path == NULL) return "";
+  snprintf(buf, buflen, "; the backup at %s stays", s->backup_path);
+  return buf;
+}
+
 static void
 df_runner_on_confirm(void *ctx, int answer)
 {
   struct df_runner *r = ctx;
   struct df_step_report *s = df_runner_step(r);
+  char stays[4200];
 
   if (r->finished || r->phase != DF_RUNNER_CONFIRM) return;
   if (answer == 1) {
+    r->confirmed = true;
     df_runner_backup_stage(r);
   } else if (answer == 0) {
-    df_runner_end_step(r, DF_STEP_DECLINED, strdup("declined by the user; nothing was changed"));
+    df_runner_end_step(r, DF_STEP_DECLINED,
+                       df_runner_strdup_printf("declined by the user; nothing was changed%s",
+                                               df_runner_backup_stays(s, stays, sizeof(stays))));
   } else {
     df_runner_end_step(r, DF_STEP_REFUSED,
-                       df_runner_strdup_printf("step '%s' (risk %s) got no confirmation (%s)",
-                                               s->id, df_risk_name(s->risk),
-                                               df_strerror(answer)));
+                       df_runner_strdup_printf("step '%s' (risk %s) got no confirmation (%s); "
+                                               "nothing was changed%s",
+                                               s->id, df_risk_name(s->risk), df_strerror(answer),
+                                               df_runner_backup_stays(s, stays, sizeof(stays))));
   }
+}
+
+/* What the step puts at stake: "Step 'ID' (TITLE) has risk R[: it can lose
+ * data on the phone][. The backup at PATH holds ...; it does NOT hold:
+ * ...]". malloc'd, or NULL. */
+static char *
+df_runner_stake(const struct df_step_report *s)
+{
+  char *note = NULL;
+
+  if (s->backup_note != NULL) {
+    note = strdup(s->backup_note);
+    if (note == NULL) return NULL;
+    if (note[0] >= 'a' && note[0] <= 'z') note[0] = (char)(note[0] - 'a' + 'A');
+  }
+  {
+    char *out = df_runner_strdup_printf("Step '%s' (%s) has risk %s%s%s%s", s->id, s->title,
+                                        df_risk_name(s->risk),
+                                        s->risk >= DF_RISK_USER_DATA
+                                          ? ": it can lose data on the phone"
+                                          : "",
+                                        note != NULL ? ". " : "", note != NULL ? note : "");
+    free(note);
+    return out;
+  }
+}
+
+/* Emits a confirmation's waiting event; with the step's backup attached
+ * when there is one (--json lists what it lacks). */
+static void
+df_runner_emit_confirmation(struct df_runner *r, const char *text)
+{
+  struct df_run_event ev;
+  struct df_step_report *s = df_runner_step(r);
+
+  if (r->cbs.event == NULL) return;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = DF_RUN_EVENT_WAITING;
+  ev.recipe_id = r->report.recipe_id;
+  ev.step_id = s->id;
+  ev.message = text;
+  ev.found = s->found;
+  ev.outcome = s->outcome;
+  ev.status = r->report.status;
+  ev.backup = s->backup_path != NULL ? s : NULL;
+  r->cbs.event(r->ud, &ev);
 }
 
 static void
@@ -860,39 +1076,83 @@ df_runner_confirm_stage(struct df_runner *r)
 {
   struct df_step_report *s = df_runner_step(r);
   struct df_question q;
-  char text[512];
+  char *stake, *text;
   int rc;
 
-  if (s->risk <= DF_RISK_APP_DATA) {
+  if (s->risk <= DF_RISK_APP_DATA || r->confirmed) {
     df_runner_backup_stage(r);
     return;
   }
   if (r->opts.yes) {
-    df_runner_emit(r, DF_RUN_EVENT_WAITING, "confirmed by --yes");
+    r->confirmed = true;
+    if (s->backup_path != NULL) {
+      /* the same facts a terminal would have shown, for the report */
+      stake = df_runner_stake(s);
+      text = stake != NULL ? df_runner_strdup_printf("confirmed by --yes: %s", stake) : NULL;
+      df_runner_emit_confirmation(r, text != NULL ? text : "confirmed by --yes");
+      free(text);
+      free(stake);
+    } else {
+      df_runner_emit(r, DF_RUN_EVENT_WAITING, "confirmed by --yes");
+    }
     df_runner_backup_stage(r);
     return;
   }
   if (r->cbs.ask == NULL) {
+    char stays[4200];
     df_runner_end_step(r, DF_STEP_REFUSED,
                        df_runner_strdup_printf("step '%s' has risk %s and needs a confirmation: "
-                                               "run droidfix from a terminal, or pass --yes",
-                                               s->id, df_risk_name(s->risk)));
+                                               "run droidfix from a terminal, or pass --yes%s",
+                                               s->id, df_risk_name(s->risk),
+                                               df_runner_backup_stays(s, stays, sizeof(stays))));
+    return;
+  }
+  stake = df_runner_stake(s);
+  text = stake != NULL ? df_runner_strdup_printf("%s. Go on?", stake) : NULL;
+  free(stake);
+  if (text == NULL) {
+    df_runner_end_step(r, DF_STEP_FAILED, strdup("out of memory"));
     return;
   }
   r->phase = DF_RUNNER_CONFIRM;
-  snprintf(text, sizeof(text), "Step '%s' (%s) has risk %s%s. Go on?", s->id, s->title,
-           df_risk_name(s->risk),
-           s->risk >= DF_RISK_USER_DATA ? ": it can lose data on the phone" : "");
   memset(&q, 0, sizeof(q));
   q.kind = DF_QUESTION_CONFIRM;
   q.text = text;
-  df_runner_emit(r, DF_RUN_EVENT_WAITING, text);
+  df_runner_emit_confirmation(r, text);
   rc = r->cbs.ask(r->ud, &q, df_runner_on_confirm, r);
-  if (rc != 0 && !r->finished && r->phase == DF_RUNNER_CONFIRM)
+  free(text);
+  if (rc != 0 && !r->finished && r->phase == DF_RUNNER_CONFIRM) {
+    char stays[4200];
     df_runner_end_step(r, DF_STEP_REFUSED,
                        df_runner_strdup_printf("step '%s' has risk %s and the confirmation could "
-                                               "not be asked (%s): pass --yes",
-                                               s->id, df_risk_name(s->risk), df_strerror(rc)));
+                                               "not be asked (%s): pass --yes%s",
+                                               s->id, df_risk_name(s->risk), df_strerror(rc),
+                                               df_runner_backup_stays(s, stays, sizeof(stays))));
+  }
+}
+
+/* After a check that found the problem: a step above app-data risk whose
+ * confirmation nobody can give is refused before anything (no backup
+ * either); a step that can lose user data, when its backup can be taken,
+ * is backed up first (it only reads) so that its confirmation can say what
+ * the backup holds and lacks; otherwise the confirmation comes first and
+ * then what stands for the backup (--no-backup, or none possible). */
+static void
+df_runner_guard_stage(struct df_runner *r)
+{
+  struct df_step_report *s = df_runner_step(r);
+  bool phone_away = r->device != NULL && (r->device->dev == NULL || r->device->dev->adb == NULL);
+
+  r->confirmed = false;
+  if (s->risk > DF_RISK_APP_DATA && !r->opts.yes && r->cbs.ask == NULL) {
+    df_runner_confirm_stage(r); /* refuses, naming --yes */
+    return;
+  }
+  if (s->risk >= DF_RISK_USER_DATA && !r->opts.no_backup && !phone_away) {
+    df_runner_backup_stage(r);
+    return;
+  }
+  df_runner_confirm_stage(r);
 }
 
 static void
@@ -1044,6 +1304,11 @@ df_runner_free(struct df_runner *r)
   if (r == NULL) return;
   if (r->task != NULL) df_bridge_task_cancel(r->task);
   for (i = 0; i < r->report.nsteps; i++) {
+    for (size_t k = 0; k < r->report.steps[i].nbackup_lacks; k++)
+      free(r->report.steps[i].backup_lacks[k]);
+    free(r->report.steps[i].backup_lacks);
+    free(r->report.steps[i].backup_path);
+    free(r->report.steps[i].backup_note);
     free(r->report.steps[i].found_message);
     free(r->report.steps[i].fix_message);
     free(r->report.steps[i].message);

@@ -8,7 +8,12 @@
  * taken: the runner says so and what is at risk, and goes on only with
  * --no-backup or the user's yes on a terminal, never on --yes alone), fix,
  * and verify (truthy: fixed; without a verify
- * function, check runs again and must find nothing). The report says per
+ * function, check runs again and must find nothing). When a step's backup
+ * can be taken it comes BEFORE its confirmation (a backup only reads), so
+ * the question names the archive and what it does not hold (no root: the
+ * apps' data, the accounts); a no keeps the archive and changes nothing.
+ * The confirmation cannot be given (no terminal, no --yes): refused before
+ * any backup. The report says per
  * step what was checked, found, changed and verified; the run's status is
  * healthy (0), not fixed (1) or could not proceed (2). Events (for --json)
  * go to a callback. Many runs share one loop: --all is many runners.
@@ -61,6 +66,14 @@ struct df_step_report {
   bool changed; /* fix ran to its end */
   bool verified;
   bool backed_up;
+  /* The backup taken before the step (NULL: none): its archive, what it
+   * does not hold as the lines of its meta/not-backed-up.txt ("app-data
+   * PKG", "account TYPE NAME"; none: it lacks nothing it could list), and
+   * both in words, as the confirmation said them. */
+  char *backup_path;
+  char **backup_lacks;
+  size_t nbackup_lacks;
+  char *backup_note;
   char *found_message; /* check's description, or NULL */
   char *fix_message;   /* what fix returned as a string, or NULL */
   char *message;       /* refusal, error with traceback, verify's reason */
@@ -113,6 +126,9 @@ struct df_run_event {
   double done, total; /* progress */
   enum df_run_status status; /* finished */
   const struct df_wait_info *wait; /* waiting for a phone: what for; else NULL */
+  /* A confirmation (asked, or answered by --yes) after the step's backup:
+   * the step report with backup_path and backup_lacks; else NULL. */
+  const struct df_step_report *backup;
 };
 
 /* What a backup before a step is for. */
@@ -123,8 +139,33 @@ struct df_backup_request {
   enum df_risk risk;
 };
 
-/* The backup's result: 0, or a negative DF_E* with message (may be NULL). */
-typedef void (*df_backup_done_fn)(void *done_ctx, int status, const char *message);
+/* What a finished backup holds (strings valid during the done call). */
+struct df_backup_taken {
+  const char *path;        /* the archive; becomes ctx.backup */
+  const char *holds;       /* in words, e.g. "/sdcard, the apps and the
+                            * settings"; may be NULL */
+  /* meta/not-backed-up.txt: "app-data PKG\n" and "account TYPE NAME\n"
+   * lines, what a factory reset would lose although backed up; NULL or ""
+   * when nothing */
+  const char *not_covered;
+  bool rooted;             /* the phone gave root (su) */
+};
+
+/* The backup's result: 0 with taken (may be NULL: then message, "PATH
+ * (...)", gives the path), or a negative DF_E* with message (may be NULL)
+ * and taken NULL. */
+typedef void (*df_backup_done_fn)(void *done_ctx, int status, const char *message,
+                                  const struct df_backup_taken *taken);
+
+/* In words, what the backup at path lacks, for the confirmation before a
+ * step that can lose data: "the backup at PATH holds HOLDS; it does NOT
+ * hold: the data of A, B; the account TYPE NAME (no root: ...)", each kind
+ * listed as a count and its first few names when long, with where the
+ * full list is. not_covered as in df_backup_taken (NULL or "": the first
+ * part only). Pure; returns a malloc'd string or NULL (out of memory). */
+char *
+df_runner_backup_words(const char *path, const char *holds, const char *not_covered,
+                       bool rooted);
 
 struct df_runner_callbacks {
   /* Every event; optional. Strings are valid during the call. */

@@ -33,6 +33,10 @@ struct probe {
   void *pending_ctx;
   int backups;
   int backup_status;
+  /* with backup_path: the backup says where it is and what it lacks */
+  const char *backup_path;
+  const char *not_covered;
+  bool rooted;
   char log[16384]; /* one line per event: "name step message" */
 };
 
@@ -57,6 +61,8 @@ on_event(void *ud, const struct df_run_event *ev)
 
   logf_(p, "%s %s %s\n", df_run_event_name(ev->type), ev->step_id ? ev->step_id : "-",
         ev->message ? ev->message : "-");
+  if (ev->backup != NULL)
+    logf_(p, "event-backup %s lacks=%zu\n", ev->backup->backup_path, ev->backup->nbackup_lacks);
 }
 
 static void
@@ -103,7 +109,17 @@ on_backup(void *ud, const struct df_backup_request *req, df_backup_done_fn done,
 
   p->backups++;
   logf_(p, "backup %s\n", req->step_id);
-  done(dctx, p->backup_status, p->backup_status ? "disk full" : NULL);
+  if (p->backup_status != 0) {
+    done(dctx, p->backup_status, "disk full", NULL);
+  } else if (p->backup_path != NULL) {
+    struct df_backup_taken taken = {p->backup_path, "/sdcard, the apps and the settings",
+                                    p->not_covered, p->rooted};
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s (3 files, 10 bytes)", p->backup_path);
+    done(dctx, 0, msg, &taken);
+  } else {
+    done(dctx, 0, NULL, NULL);
+  }
   return 0;
 }
 
@@ -363,12 +379,15 @@ test_backup_before_user_data_step(void **state)
                        "df.say('fixing') ctx.scratch.done = true", NULL);
   const struct df_run_report *rep = run(f, src, &o, &all_callbacks);
   const char *backup = strstr(f->probe.log, "backup s1");
+  const char *yes = strstr(f->probe.log, "waiting s1 confirmed by --yes");
   const char *fixing = strstr(f->probe.log, "say s1 fixing");
 
   assert_int_equal(f->probe.backups, 1);
   assert_non_null(backup);
+  assert_non_null(yes);
   assert_non_null(fixing);
-  assert_true(backup < fixing);
+  assert_true(backup < yes); /* a backup only reads: it comes first */
+  assert_true(yes < fixing);
   assert_true(rep->steps[0].backed_up);
   assert_false(rep->backup_skipped);
   free(src);
@@ -404,6 +423,166 @@ test_backup_failure_stops_before_fix(void **state)
   assert_non_null(strstr(rep->steps[0].message, "the backup failed (disk full)"));
   assert_null(strstr(f->probe.log, "fix ran"));
   free(src);
+}
+
+#define GAPS "app-data com.whatsapp\napp-data org.telegram.messenger\n" \
+             "account com.google alex@example.com\n"
+
+/* A user-data step on a terminal: the backup first, then the question,
+ * which names the archive and exactly what it lacks; the fix sees
+ * ctx.backup as the path; the report keeps the lacks. */
+static void
+test_backup_before_confirm_names_what_it_lacks(void **state)
+{
+  struct fixture *f = *state;
+  char *src = one_step("user-data", "return not ctx.scratch.done",
+                       "df.say('ctx.backup=' .. tostring(ctx.backup)) ctx.scratch.done = true",
+                       NULL);
+  const struct df_run_report *rep;
+  const char *backup, *ask;
+
+  f->probe.answer = 1;
+  f->probe.answer_later = true;
+  f->probe.backup_path = "/tmp/bk/SER-1.tar";
+  f->probe.not_covered = GAPS;
+  rep = run(f, src, NULL, &all_callbacks);
+  backup = strstr(f->probe.log, "backup s1");
+  ask = strstr(f->probe.log, "ask Step 's1'");
+  assert_non_null(backup);
+  assert_non_null(ask);
+  assert_true(backup < ask);
+  assert_int_equal(f->probe.backups, 1);
+  assert_int_equal(f->probe.asks, 1);
+  assert_non_null(strstr(
+    f->probe.log,
+    "ask Step 's1' (Step one) has risk user-data: it can lose data on the phone. The backup at "
+    "/tmp/bk/SER-1.tar holds /sdcard, the apps and the settings; it does NOT hold: the data of "
+    "com.whatsapp, org.telegram.messenger; the account com.google alex@example.com (no root: "
+    "ADB cannot read apps' data or the accounts without it). Go on?\n"));
+  /* the waiting event carries the backup for --json */
+  assert_non_null(strstr(f->probe.log, "event-backup /tmp/bk/SER-1.tar lacks=3"));
+  assert_non_null(strstr(f->probe.log, "say s1 ctx.backup=/tmp/bk/SER-1.tar\n"));
+  assert_int_equal(rep->status, DF_RUN_HEALTHY);
+  assert_int_equal(rep->steps[0].outcome, DF_STEP_FIXED);
+  assert_true(rep->steps[0].backed_up);
+  assert_string_equal(rep->steps[0].backup_path, "/tmp/bk/SER-1.tar");
+  assert_int_equal(rep->steps[0].nbackup_lacks, 3);
+  assert_string_equal(rep->steps[0].backup_lacks[0], "app-data com.whatsapp");
+  assert_string_equal(rep->steps[0].backup_lacks[1], "app-data org.telegram.messenger");
+  assert_string_equal(rep->steps[0].backup_lacks[2], "account com.google alex@example.com");
+  assert_non_null(strstr(rep->steps[0].backup_note, "it does NOT hold: the data of com.whatsapp"));
+  free(src);
+}
+
+/* No: the step ends declined, the fix never runs, the backup stays and
+ * the message says where. */
+static void
+test_decline_after_backup_keeps_it(void **state)
+{
+  struct fixture *f = *state;
+  char *src = one_step("user-data", "return true", "error('fix ran')", NULL);
+  const struct df_run_report *rep;
+
+  f->probe.answer = 0;
+  f->probe.backup_path = "/tmp/bk/SER-2.tar";
+  f->probe.not_covered = "app-data com.whatsapp\n";
+  rep = run(f, src, NULL, &all_callbacks);
+  assert_int_equal(f->probe.backups, 1);
+  assert_int_equal(f->probe.asks, 1);
+  assert_true(strstr(f->probe.log, "backup s1") < strstr(f->probe.log, "ask Step 's1'"));
+  assert_int_equal(rep->status, DF_RUN_FAILED);
+  assert_int_equal(rep->steps[0].outcome, DF_STEP_DECLINED);
+  assert_false(rep->steps[0].changed);
+  assert_true(rep->steps[0].backed_up);
+  assert_string_equal(rep->steps[0].message, "declined by the user; nothing was changed; the "
+                                             "backup at /tmp/bk/SER-2.tar stays");
+  assert_null(strstr(f->probe.log, "fix ran"));
+  assert_null(strstr(f->probe.log, "step-fixed"));
+  free(src);
+}
+
+/* --yes: the backup first, then the same facts as an event (no question),
+ * and in the report. */
+static void
+test_yes_says_what_backup_lacks(void **state)
+{
+  struct fixture *f = *state;
+  struct df_runner_options o = {.yes = true};
+  char *src = one_step("firmware", "return not ctx.scratch.done", "ctx.scratch.done = true", NULL);
+  const struct df_run_report *rep;
+  const char *backup, *yes;
+
+  f->probe.backup_path = "/tmp/bk/SER-3.tar";
+  f->probe.not_covered = GAPS;
+  rep = run(f, src, &o, &no_terminal);
+  backup = strstr(f->probe.log, "backup s1");
+  yes = strstr(f->probe.log, "waiting s1 confirmed by --yes: Step 's1' (Step one) has risk "
+                             "firmware: it can lose data on the phone. The backup at "
+                             "/tmp/bk/SER-3.tar holds /sdcard, the apps and the settings; it "
+                             "does NOT hold: the data of com.whatsapp, org.telegram.messenger; "
+                             "the account com.google alex@example.com (no root");
+  assert_non_null(backup);
+  assert_non_null(yes);
+  assert_true(backup < yes);
+  assert_int_equal(f->probe.asks, 0);
+  assert_non_null(strstr(f->probe.log, "event-backup /tmp/bk/SER-3.tar lacks=3"));
+  assert_int_equal(rep->steps[0].outcome, DF_STEP_FIXED);
+  assert_int_equal(rep->steps[0].nbackup_lacks, 3);
+  assert_string_equal(rep->steps[0].backup_path, "/tmp/bk/SER-3.tar");
+  free(src);
+}
+
+/* --no-backup keeps the old order and words: confirmation, no backup. */
+static void
+test_no_backup_confirms_as_before(void **state)
+{
+  struct fixture *f = *state;
+  struct df_runner_options o = {.no_backup = true};
+  char *src = one_step("user-data", "return not ctx.scratch.done", "ctx.scratch.done = true", NULL);
+  const struct df_run_report *rep;
+
+  f->probe.answer = 1;
+  f->probe.backup_path = "/tmp/bk/SER-4.tar";
+  rep = run(f, src, &o, &all_callbacks);
+  assert_int_equal(f->probe.backups, 0);
+  assert_non_null(strstr(f->probe.log, "ask Step 's1' (Step one) has risk user-data: it can lose "
+                                       "data on the phone. Go on?\n"));
+  assert_true(strstr(f->probe.log, "ask Step 's1'") <
+              strstr(f->probe.log, "waiting s1 no backup taken (--no-backup)"));
+  assert_null(strstr(f->probe.log, "event-backup"));
+  assert_true(rep->backup_skipped);
+  assert_null(rep->steps[0].backup_path);
+  assert_int_equal(rep->steps[0].outcome, DF_STEP_FIXED);
+  free(src);
+}
+
+/* The words: lists cut to a few with a count and where the full list is;
+ * rooted and complete says only what it holds. */
+static void
+test_backup_words(void **state)
+{
+  char *w;
+
+  (void)state;
+  w = df_runner_backup_words("/b.tar", "/sdcard and the settings", NULL, false);
+  assert_string_equal(w, "the backup at /b.tar holds /sdcard and the settings");
+  free(w);
+  w = df_runner_backup_words("/b.tar", NULL, "", true);
+  assert_string_equal(w, "the backup at /b.tar");
+  free(w);
+  w = df_runner_backup_words("/b.tar", "X",
+                             "app-data a1\r\napp-data a2\napp-data a3\napp-data a4\n\n"
+                             "app-data a5\napp-data a6\napp-data a7\naccount t n\n",
+                             false);
+  assert_string_equal(w, "the backup at /b.tar holds X; it does NOT hold: the data of 7 apps "
+                         "(a1, a2, a3, a4, a5 and 2 more); the account t n (no root: ADB cannot "
+                         "read apps' data or the accounts without it); the full list is "
+                         "meta/not-backed-up.txt in the backup");
+  free(w);
+  w = df_runner_backup_words("/b.tar", "X", "account g a\naccount g b\nsomething odd", true);
+  assert_string_equal(w, "the backup at /b.tar holds X; it does NOT hold: the accounts g a, g b; "
+                         "also something odd");
+  free(w);
 }
 
 static void
@@ -785,6 +964,12 @@ main(void)
     cmocka_unit_test_setup_teardown(test_backup_before_user_data_step, setup, teardown),
     cmocka_unit_test_setup_teardown(test_no_backup_is_reported, setup, teardown),
     cmocka_unit_test_setup_teardown(test_backup_failure_stops_before_fix, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_backup_before_confirm_names_what_it_lacks, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_decline_after_backup_keeps_it, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_yes_says_what_backup_lacks, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_no_backup_confirms_as_before, setup, teardown),
+    cmocka_unit_test(test_backup_words),
     cmocka_unit_test_setup_teardown(test_error_in_step_has_id_and_traceback, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill_in_step, setup, teardown),
     cmocka_unit_test_setup_teardown(test_params, setup, teardown),
