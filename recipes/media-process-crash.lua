@@ -38,36 +38,6 @@ end
 -- MediaProvider module's own process on Android 11+. A fix that asked for a
 -- reboot has had it by now (phone.settle before each verify), so "the crash
 -- is gone after boot" is what it sees.
--- What the backup could not take (its meta/not-backed-up.txt: "app-data PKG"
--- and "account TYPE NAME" lines; without root ADB reaches neither), in words
--- for the confirmation before a factory reset.
-local function backup_gaps(archive)
-  local text, msg = df.archive.read_text(archive, "meta/not-backed-up.txt", 1048576)
-  if text == nil then
-    return "it does not list what it lacks (" .. tostring(msg) .. "): expect the apps' own data to be "
-      .. "lost and to sign in to your accounts again"
-  end
-  local apps, accounts, other = {}, {}, {}
-  for line in text:gmatch("[^\n]+") do
-    local pkg = line:match("^app%-data (%S+)$")
-    local acct = line:match("^account %S+ (.+)$")
-    if pkg then apps[#apps + 1] = pkg
-    elseif acct then accounts[#accounts + 1] = acct
-    else other[#other + 1] = line end
-  end
-  if #apps + #accounts + #other == 0 then
-    return "it also holds the apps' own data and the accounts (rooted phone)"
-  end
-  local parts = {}
-  if #apps > 0 then
-    parts[#parts + 1] = "the data of these apps will be LOST: " .. table.concat(apps, ", ")
-  end
-  if #accounts > 0 then
-    parts[#parts + 1] = "you will have to sign in again to: " .. table.concat(accounts, ", ")
-  end
-  if #other > 0 then parts[#parts + 1] = "also not in the backup: " .. table.concat(other, "; ") end
-  return table.concat(parts, "; ") .. " (ADB cannot copy them without root)"
-end
 
 local function crashes(ctx)
   local dev = ctx.device
@@ -477,8 +447,10 @@ return {
             .. "), so droidfix does not erase the phone; contact the manufacturer's support"
           return "not reset: " .. ctx.scratch.reset_declined
         end
-        if not df.confirm("Erase ALL data on the phone with a factory reset? The backup " .. ctx.backup
-            .. " holds /sdcard, the apps and the settings; " .. backup_gaps(ctx.backup)) then
+        -- What the backup holds and lacks (apps' data and accounts without
+        -- root) the runner has said in its confirmation before this step.
+        if not df.confirm("Erase ALL data on the phone with a factory reset? The backup is " .. ctx.backup
+            .. " (what it holds and lacks is said above).") then
           ctx.scratch.reset_declined = "you chose not to reset: contact the manufacturer's support"
           return "not reset: " .. ctx.scratch.reset_declined
         end

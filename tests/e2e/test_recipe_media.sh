@@ -110,8 +110,8 @@ PY
   check "decline: the sync step passed by the person's hand" \
     grep -q "sync turned off and on again on the phone (the phone reported both)" "$WORK/decline.out"
   expect decline "asked to erase, answered no" "$(grep -c 'Erase ALL data.*\[y/N\]' "$WORK/decline.out")" 1
-  check "decline: rooted, the confirmation says the backup holds the apps' data and accounts" \
-    grep -q "Erase ALL data.*holds the apps' own data and the accounts (rooted phone)" "$WORK/decline.out"
+  check "decline: rooted, the step's confirmation says the backup holds the apps' data and accounts" \
+    grep -q "Step 'factory-reset'.*holds /sdcard, the apps with their data, the accounts and the settings.*Go on?" "$WORK/decline.out"
   expect decline "exit code (not fixed)" "$(sed -n 's/^EXIT //p' "$WORK/decline.out")" 1
   check "decline: the report says to contact the manufacturer's support" \
     grep -q "not reset: you chose not to reset: contact the manufacturer's support" "$WORK/decline.out"

@@ -117,10 +117,10 @@ if start sys --fault media-process-crash:system; then
     outcomes sys | sed 's/^/    /'
     tail -5 "$WORK/sys.run.err" | sed 's/^/    err: /'
   fi
-  # Unrooted: the reset's confirmation named what the backup could not take
-  # (from its meta/not-backed-up.txt), and --yes left it in the report.
+  # Unrooted: the reset step's confirmation named what the backup could not
+  # take (from its meta/not-backed-up.txt), and --yes left it in the events.
   check "sys: the reset's confirmation names the apps whose data is lost (--yes shown)" \
-    grep -q "data of these apps will be LOST: .*(ADB cannot copy them without root) (yes: --yes)" "$WORK/sys.json"
+    grep -q "confirmed by --yes: Step 'factory-reset'.*it does NOT hold: the data of .*(no root: ADB cannot read" "$WORK/sys.json"
   expect sys "faults afterwards" "$(sim_status "$WORK/sys" faults)" ""
   expect sys "phone in system mode" "$(sim_status "$WORK/sys" mode)" system
   expect sys "step safe-mode (a system fault: it crashes in safe mode too)" "$(outcome_of sys safe-mode)" fixed

@@ -69,16 +69,16 @@ if start rr --model xiaomi/redmi-k70 --rooted --fault media-process-crash:system
     "$(jq -r 'select(.event == "finished") | .report.steps[] | select(.id == "factory-reset") | .fix_message // ""' "$WORK/rr.json" |
       grep -cF "restore.lua --param archive=$ARCHIVE")" 1
 
-  # Rooted: the backup holds the apps' data and the accounts; the reset's
-  # confirmation (printed with --yes) says so and names nothing as lost.
-  CONFIRM=$(jq -r 'select(.message // "" | test("^Erase ALL data")) | .message' "$WORK/rr.json")
+  # Rooted: the backup holds the apps' data and the accounts; the reset
+  # step's confirmation (printed with --yes) says so and names nothing as lost.
+  CONFIRM=$(jq -r 'select(.message // "" | test("^confirmed by --yes: Step .factory-reset.")) | .message' "$WORK/rr.json")
   case "$CONFIRM" in
-    *"it also holds the apps' own data and the accounts (rooted phone) (yes: --yes)")
+    *"holds /sdcard, the apps with their data, the accounts and the settings"*)
       ok "rr: the reset's confirmation says the backup holds everything (--yes shown)" ;;
     *) bad "rr: the reset's confirmation says the backup holds everything (got '$CONFIRM')" ;;
   esac
   case "$CONFIRM" in
-    *LOST* | *"sign in again"*) bad "rr: the confirmation names nothing as lost" ;;
+    *"NOT hold"* | *"no root"*) bad "rr: the confirmation names nothing as lost" ;;
     *) ok "rr: the confirmation names nothing as lost" ;;
   esac
   if [ -n "$ARCHIVE" ] && [ -f "$ARCHIVE" ]; then
