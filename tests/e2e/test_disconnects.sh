@@ -200,8 +200,11 @@ for n in 10 30 60 100; do flash_point "drop:$n:fastboot:out" "$STOPPED"; done
 flash_point "drop:random=8:fastboot:in:within=2097300" "$STOPPED"
 flash_point "stall:1000000:fastboot:in:ms=4000" "$STOPPED"
 # The stalled connection droidfix gave up on resumes when the 4 s stall
-# ends and is still open then; a fault armed before that fires on it, not
-# on the next run (seen once in CI: fail:4096 passed unfaulted). Wait it out.
+# ends and finishes its download into the phone's one download buffer (as
+# AOSP's fastboot keeps one per device). Should that land between a later
+# rerun's download and its flash:, the rerun would flash the old image:
+# wait it out. (An armed fault no longer fires on it: arms apply only to
+# connections started after them, tests/sim/netfault.h.)
 sleep 4
 for n in 4096 1048576 2000000; do flash_point "fail:$n" "refused at download"; done
 flash_point "reboot:1500000:fastboot" "$STOPPED" reboot

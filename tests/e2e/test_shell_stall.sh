@@ -26,8 +26,10 @@ BEFORE_RERUN=true # a shell function run between the faulted run and the rerun
 # stall_over SPEC: waits until the stall (ms=N) is surely over. It fired at
 # least DROIDFIX_STALL_TIMEOUT (2 s) before droidfix gave up, so N/1000 - 1
 # seconds after that. Until then the stalled connection is alive in the
-# sim: when it reads again it sends what it still had, and a fault armed
-# for the next point would fire there ("one armed later fires at once").
+# sim: when it reads again it sends what it still had. (A fault armed for
+# the next point no longer fires there: arms apply to connections started
+# after them; the wait keeps the old connection's late output away from
+# the next point.)
 stall_over() {
   local ms=${1##*ms=}
   [ "$ms" != "$1" ] && sleep $((ms / 1000 - 1))

@@ -29,10 +29,6 @@ struct pending_write {
 };
 
 static void close_conn(struct df_sim_adbd_conn *conn);
-static void netfault_act(struct df_sim_adbd_conn *conn);
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-static void link_resume(uv_stream_t *stream);
 
 /* ---- output ---- */
 
@@ -104,7 +100,7 @@ conn_send(struct df_sim_adbd_conn *conn, const void *a, size_t alen, const void 
   if (alen + blen > 0)
     conn_send_raw(conn, alen > 0 ? a : b, alen > 0 ? alen : blen, alen > 0 ? b : NULL,
                   alen > 0 ? blen : 0);
-  netfault_act(conn);
+  df_sim_nf_act(&conn->nf);
 }
 
 /* adb.cpp send_packet: CNXN and AUTH always carry a checksum (the peer may
@@ -579,7 +575,6 @@ close_conn(struct df_sim_adbd_conn *conn)
     }
   }
   conn->adbd = NULL;
-  df_sim_link_forget((uv_stream_t *)&conn->tcp);
   uv_read_stop((uv_stream_t *)&conn->tcp);
   if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > 0) {
     req = malloc(sizeof(*req));
@@ -622,23 +617,8 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
   df_sim_link_took((size_t)nread);
   conn->in_len += df_sim_nf_pass(&conn->nf, DF_SIM_NF_IN, (size_t)nread);
   process_input(conn);
-  netfault_act(conn);
-  if (!conn->closing && !conn->nf.stalled)
-    df_sim_link_hold(stream, link_resume);
-}
-
-/* --link-rate: the link has room again (link_rate.h). */
-static void
-link_resume(uv_stream_t *stream)
-{
-  struct df_sim_adbd_conn *conn = stream->data;
-  int rc;
-
-  if (conn->closing || conn->nf.stalled)
-    return;
-  rc = uv_read_start(stream, on_alloc, on_read);
-  if (rc != 0 && rc != UV_EALREADY)
-    close_conn(conn);
+  df_sim_nf_act(&conn->nf);
+  df_sim_nf_read_done(&conn->nf);
 }
 
 static void
@@ -647,22 +627,10 @@ nf_close(void *conn)
   close_conn(conn);
 }
 
-static struct df_sim_phone *
-nf_phone(void *conn)
-{
-  struct df_sim_adbd *adbd = ((struct df_sim_adbd_conn *)conn)->adbd;
-
-  return adbd != NULL ? adbd->phone : NULL;
-}
-
-/* A --net-fault that fired on this connection (netfault.c carries it out). */
-static void
-netfault_act(struct df_sim_adbd_conn *conn)
-{
-  static const struct df_sim_nf_ops ops = {.close = nf_close, .phone = nf_phone, .fail = NULL};
-
-  df_sim_nf_act(&conn->nf, &ops, conn);
-}
+/* How netfault.c reads, closes and stops reading an ADB connection. */
+static const struct df_sim_nf_server nf_server = {
+  .proto = DF_SIM_NF_ADB, .alloc_cb = on_alloc, .read_cb = on_read, .close = nf_close,
+  .fail = NULL};
 
 static void
 on_connection(uv_stream_t *server, int status)
@@ -683,7 +651,7 @@ on_connection(uv_stream_t *server, int status)
   }
   /* Small replies (OKAY, AUTH, STAT) must not wait for Nagle. */
   uv_tcp_nodelay(&conn->tcp, 1);
-  df_sim_nf_conn_init(&conn->nf, DF_SIM_NF_ADB, (uv_stream_t *)&conn->tcp, on_alloc, on_read);
+  df_sim_nf_conn_init(&conn->nf, &nf_server, conn, (uv_stream_t *)&conn->tcp, adbd->phone);
   conn->adbd = adbd;
   conn->max_payload = DF_SIM_ADBD_MAX_PAYLOAD_V1;
   conn->peer_version = DF_SIM_ADBD_VERSION_MIN;

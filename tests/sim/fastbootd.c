@@ -3,7 +3,20 @@
  * connections, the FB01 handshake and 8-byte big-endian framing (AOSP
  * fastboot/tcp.cpp), and the download path, which streams a payload from the
  * socket straight into a new file with one write() per read, so the sim is
- * never what limits a transfer. Commands are run by fastbootd_commands.c. */
+ * never what limits a transfer. Commands are run by fastbootd_commands.c.
+ *
+ * The download buffer is the phone's, one for all its connections, as
+ * AOSP's fastbootd keeps one per device (FastbootDevice's download_data,
+ * which DownloadHandler resizes and fills; its TCP transport serves one
+ * client at a time). The sim serves several TCP clients at once, so: each
+ * connection receives its download into a file of its own, which replaces
+ * the buffer only when it is complete (rename), so two clients' bytes
+ * never mix; a download begun on any connection makes the buffer invalid
+ * until one completes (as AOSP's resize does); and the buffer holds the
+ * download that completed last, whichever connection sent it. A second
+ * client's download therefore replaces the first's, and a flash: flashes
+ * what the buffer holds when it runs. Refusing a second client's download
+ * would be a rule no real phone has. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,11 +46,7 @@ struct pending_write {
 };
 
 static void close_conn(struct df_sim_fb_conn *conn);
-static void netfault_act(struct df_sim_fb_conn *conn);
 static int splice_download(struct df_sim_fb_conn *conn);
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-static void link_resume(uv_stream_t *stream);
 
 static void
 close_pipe(struct df_sim_fb_conn *conn)
@@ -100,7 +109,6 @@ close_conn(struct df_sim_fb_conn *conn)
     }
   }
   conn->fb = NULL;
-  df_sim_link_forget((uv_stream_t *)&conn->tcp);
   uv_read_stop((uv_stream_t *)&conn->tcp);
   if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > 0) {
     req = malloc(sizeof(*req));
@@ -163,7 +171,7 @@ send_bytes(struct df_sim_fb_conn *conn, const void *data, size_t len)
 
   if (allowed > 0)
     send_bytes_raw(conn, data, allowed);
-  netfault_act(conn);
+  df_sim_nf_act(&conn->nf);
 }
 
 void
@@ -558,41 +566,18 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
     df_sim_link_took((size_t)nread);
     feed(conn, buf->base, ok);
-    netfault_act(conn);
+    df_sim_nf_act(&conn->nf);
     /* A FAIL leaves the connection up: the rest of the read is the host's. */
     if (ok < (size_t)nread && !conn->closing && !conn->nf.stalled)
       feed(conn, buf->base + ok, (size_t)nread - ok);
-    if (!conn->closing && !conn->nf.stalled)
-      df_sim_link_hold(stream, link_resume);
+    df_sim_nf_read_done(&conn->nf);
   }
-}
-
-/* --link-rate: the link has room again (link_rate.h). */
-static void
-link_resume(uv_stream_t *stream)
-{
-  struct df_sim_fb_conn *conn = stream->data;
-  int rc;
-
-  if (conn->closing || conn->nf.stalled)
-    return;
-  rc = uv_read_start(stream, on_alloc, on_read);
-  if (rc != 0 && rc != UV_EALREADY)
-    close_conn(conn);
 }
 
 static void
 nf_close(void *conn)
 {
   close_conn(conn);
-}
-
-static struct df_sim_phone *
-nf_phone(void *conn)
-{
-  struct df_sim_fastbootd *fb = ((struct df_sim_fb_conn *)conn)->fb;
-
-  return fb != NULL ? fb->phone : NULL;
 }
 
 /* --net-fault fail: a download under way is answered FAIL now and the rest
@@ -613,14 +598,11 @@ nf_fail(void *opaque)
   df_sim_fb_reply(conn, "FAIL", "download failed (net-fault)");
 }
 
-/* A --net-fault that fired on this connection (netfault.c carries it out). */
-static void
-netfault_act(struct df_sim_fb_conn *conn)
-{
-  static const struct df_sim_nf_ops ops = {.close = nf_close, .phone = nf_phone, .fail = nf_fail};
-
-  df_sim_nf_act(&conn->nf, &ops, conn);
-}
+/* How netfault.c reads, closes, fails and stops reading a fastboot
+ * connection. */
+static const struct df_sim_nf_server nf_server = {
+  .proto = DF_SIM_NF_FASTBOOT, .alloc_cb = on_alloc, .read_cb = on_read, .close = nf_close,
+  .fail = nf_fail};
 
 static void
 on_connection(uv_stream_t *server, int status)
@@ -644,8 +626,7 @@ on_connection(uv_stream_t *server, int status)
   /* fastboot does not set TCP_NODELAY on its side; small replies would
    * otherwise wait for delayed ACKs (TESTING.md). */
   uv_tcp_nodelay(&conn->tcp, 1);
-  df_sim_nf_conn_init(&conn->nf, DF_SIM_NF_FASTBOOT, (uv_stream_t *)&conn->tcp, on_alloc,
-                      on_read);
+  df_sim_nf_conn_init(&conn->nf, &nf_server, conn, (uv_stream_t *)&conn->tcp, fb->phone);
   conn->fb = fb;
   conn->id = ++fb->next_conn_id;
   conn->next = fb->conns;

@@ -32,7 +32,9 @@ struct df_sim_fastbootd {
   struct df_sim_fb_conn *conns;  /* open connections */
   uint64_t next_conn_id;
   /* The device's download buffer: the file at df_sim_phone_download_path,
-   * valid after a complete download:. A new file (inode) every time. */
+   * valid after a complete download:. A new file (inode) every time. One
+   * for all connections: the download completed last replaces it
+   * (fastbootd.c's top says why). */
   bool have_download;
   uint64_t download_size;
   char *read_buf;                /* one big buffer: reads go through it */

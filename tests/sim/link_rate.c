@@ -103,7 +103,8 @@ df_sim_link_rate_parse(const char *text, uint64_t *bytes_per_second)
 
 struct held {
   uv_stream_t *stream;
-  void (*resume)(uv_stream_t *stream);
+  void (*resume)(void *arg);
+  void *arg;
   struct held *next;
 };
 
@@ -180,13 +181,13 @@ on_refilled(uv_timer_t *t)
     struct held *h = list;
 
     list = h->next;
-    h->resume(h->stream);
+    h->resume(h->arg);
     free(h);
   }
 }
 
 bool
-df_sim_link_hold(uv_stream_t *stream, void (*resume)(uv_stream_t *stream))
+df_sim_link_hold(uv_stream_t *stream, void (*resume)(void *arg), void *arg)
 {
   struct held *h;
 
@@ -204,6 +205,7 @@ df_sim_link_hold(uv_stream_t *stream, void (*resume)(uv_stream_t *stream))
   uv_read_stop(stream);
   h->stream = stream;
   h->resume = resume;
+  h->arg = arg;
   h->next = held;
   held = h;
   if (!timer_init || !uv_is_active((uv_handle_t *)&timer))

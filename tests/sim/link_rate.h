@@ -68,12 +68,12 @@ size_t df_sim_link_room(void);
 void df_sim_link_took(size_t n);
 
 /* At the end of a read callback: when the bucket is empty, stops reading
- * from stream and, once it has refilled, calls resume(stream) (which
- * normally starts reading again, unless the connection has its own reason
- * not to). Nothing when unlimited, when there is room, or when there is no
- * memory to note the stream (it then reads on). Returns true when the
- * stream was held. */
-bool df_sim_link_hold(uv_stream_t *stream, void (*resume)(uv_stream_t *stream));
+ * from stream and, once it has refilled, calls resume(arg) (which normally
+ * starts reading again, unless the connection has its own reason not to:
+ * netfault.c's df_sim_nf_read_done is the one caller). Nothing when
+ * unlimited, when there is room, or when there is no memory to note the
+ * stream (it then reads on). Returns true when the stream was held. */
+bool df_sim_link_hold(uv_stream_t *stream, void (*resume)(void *arg), void *arg);
 
 /* The stream is closing: a held one is forgotten, resume is never called. */
 void df_sim_link_forget(uv_stream_t *stream);

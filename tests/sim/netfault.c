@@ -1,6 +1,7 @@
 /* Network faults of droidfix-sim: the spec parser, the one fault armed for
- * the process, and the per-connection byte counts that decide when it fires
- * (netfault.h says what each fault does and how bytes are counted). */
+ * the process, the per-connection byte counts that decide when it fires
+ * (netfault.h says what each fault does and how bytes are counted), and
+ * where a connection of either server stops and starts reading. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "tests/sim/link_rate.h"
 #include "tests/sim/netfault.h"
 #include "tests/sim/phone.h"
 
@@ -19,7 +21,9 @@
 const char df_sim_netfault_usage[] =
   "  --net-fault KIND:BYTES[:WORD]...  a network fault, fired once at byte BYTES of a\n"
   "        connection (counted per connection after the handshake; ADB: after the\n"
-  "        phone's CNXN, fastboot: after FB01). KIND:\n"
+  "        phone's CNXN, fastboot: after FB01). It is for connections whose handshake\n"
+  "        ends after it was armed: given here, every connection; armed on a running\n"
+  "        phone (droidfix-sim netfault), one already open never meets it. KIND:\n"
   "          drop    the phone closes the connection (a pulled cable)\n"
   "          stall   the phone stops reading (ms=N: for N ms; default for good)\n"
   "          fail    fastboot: a download under way is answered FAIL at once (the\n"
@@ -34,6 +38,10 @@ const char df_sim_netfault_usage[] =
   "        drop:65536:adb:in  stall:0:fastboot:ms=2000  reboot:random=7\n";
 
 static struct df_sim_netfault armed;
+/* Connections past their handshake so far, and how many there were when
+ * the armed fault was set: it is for the ones started after that. */
+static uint64_t conns_started;
+static uint64_t armed_after;
 static struct df_sim_nf_conn *stalled_conn; /* the one a stall timer restarts */
 static uv_timer_t stall_timer;
 static bool stall_timer_init;
@@ -183,6 +191,7 @@ df_sim_netfault_arm(const struct df_sim_netfault *fault)
     return;
   }
   armed = *fault;
+  armed_after = conns_started;
   if (armed.random)
     df_log_info("net-fault: %s armed at byte %" PRIu64 " (random, seed %" PRIu64 ")",
                 kind_name(armed.kind), armed.at, armed.seed);
@@ -193,20 +202,22 @@ df_sim_netfault_arm(const struct df_sim_netfault *fault)
 /* ---- per connection ---- */
 
 void
-df_sim_nf_conn_init(struct df_sim_nf_conn *c, unsigned proto, uv_stream_t *stream,
-                    uv_alloc_cb alloc_cb, uv_read_cb read_cb)
+df_sim_nf_conn_init(struct df_sim_nf_conn *c, const struct df_sim_nf_server *server,
+                    void *conn, uv_stream_t *stream, struct df_sim_phone *phone)
 {
   memset(c, 0, sizeof(*c));
-  c->proto = proto;
+  c->server = server;
+  c->conn = conn;
   c->stream = stream;
-  c->alloc_cb = alloc_cb;
-  c->read_cb = read_cb;
+  c->phone = phone;
+  c->proto = server->proto;
 }
 
 void
 df_sim_nf_conn_start(struct df_sim_nf_conn *c)
 {
   c->started = true;
+  c->number = ++conns_started;
 }
 
 void
@@ -220,7 +231,20 @@ df_sim_nf_conn_closed(struct df_sim_nf_conn *c)
     if (stall_timer_init)
       uv_timer_stop(&stall_timer);
   }
+  if (c->stream != NULL)
+    df_sim_link_forget(c->stream);
   c->stream = NULL;
+  c->phone = NULL;
+}
+
+/* Whether the armed fault counts bytes of dir on c: a connection started
+ * before the arm never meets it (it may be one a host gave up on, living on
+ * in the sim). */
+static bool
+armed_for(const struct df_sim_nf_conn *c, unsigned dir)
+{
+  return armed.kind != DF_SIM_NF_NONE && c->number > armed_after && (armed.protos & c->proto) &&
+         (armed.dirs & dir);
 }
 
 size_t
@@ -232,7 +256,7 @@ df_sim_nf_pass(struct df_sim_nf_conn *c, unsigned dir, size_t len)
     return dir == DF_SIM_NF_OUT && c->due == DF_SIM_NF_STALL ? len : 0;
   if (!c->started)
     return len;
-  if (armed.kind == DF_SIM_NF_NONE || !(armed.protos & c->proto) || !(armed.dirs & dir)) {
+  if (!armed_for(c, dir)) {
     if (dir == DF_SIM_NF_IN)
       c->in += len;
     else
@@ -242,8 +266,8 @@ df_sim_nf_pass(struct df_sim_nf_conn *c, unsigned dir, size_t len)
   pos = (armed.dirs & DF_SIM_NF_IN ? c->in : 0) + (armed.dirs & DF_SIM_NF_OUT ? c->out : 0);
   allowed = len;
   if (pos + len >= armed.at) {
-    /* pos > at cannot happen for a fault armed before the connection's
-     * bytes passed it; one armed later fires at once. */
+    /* pos > at cannot happen: the fault was armed before the connection
+     * started, when its count was 0. */
     allowed = armed.at > pos ? armed.at - pos : 0;
     if (armed.kind == DF_SIM_NF_STALL)
       allowed = len;
@@ -274,8 +298,7 @@ df_sim_nf_room(const struct df_sim_nf_conn *c, unsigned dir)
 
   if (c->due != DF_SIM_NF_NONE)
     return dir == DF_SIM_NF_OUT && c->due == DF_SIM_NF_STALL ? UINT64_MAX : 0;
-  if (!c->started || armed.kind == DF_SIM_NF_NONE || !(armed.protos & c->proto) ||
-      !(armed.dirs & dir))
+  if (!c->started || !armed_for(c, dir))
     return UINT64_MAX;
   pos = (armed.dirs & DF_SIM_NF_IN ? c->in : 0) + (armed.dirs & DF_SIM_NF_OUT ? c->out : 0);
   return armed.at > pos ? armed.at - pos : 0;
@@ -290,6 +313,24 @@ df_sim_nf_take_due(struct df_sim_nf_conn *c)
   return k;
 }
 
+/* Starts reading again (after a stall, or when the link has room) unless
+ * the connection closed or stalled meanwhile; one that cannot read is
+ * closed. */
+static void
+read_again(struct df_sim_nf_conn *c)
+{
+  int rc;
+
+  if (c->stream == NULL || c->stalled)
+    return;
+  rc = uv_read_start(c->stream, c->server->alloc_cb, c->server->read_cb);
+  if (rc != 0 && rc != UV_EALREADY) {
+    df_log_warn("net-fault: cannot read from a %s connection again: %s; closing it",
+                c->proto == DF_SIM_NF_ADB ? "adb" : "fastboot", uv_strerror(rc));
+    c->server->close(c->conn);
+  }
+}
+
 static void
 on_stall_over(uv_timer_t *t)
 {
@@ -301,8 +342,7 @@ on_stall_over(uv_timer_t *t)
     return;
   c->stalled = false;
   df_log_info("net-fault: the stall is over; reading again");
-  if (uv_read_start(c->stream, c->alloc_cb, c->read_cb) != 0)
-    df_log_warn("net-fault: cannot read again after the stall");
+  read_again(c);
 }
 
 void
@@ -323,10 +363,8 @@ df_sim_nf_stall(struct df_sim_nf_conn *c)
 }
 
 void
-df_sim_nf_act(struct df_sim_nf_conn *c, const struct df_sim_nf_ops *ops, void *conn)
+df_sim_nf_act(struct df_sim_nf_conn *c)
 {
-  struct df_sim_phone *phone;
-
   switch (df_sim_nf_take_due(c)) {
   case DF_SIM_NF_NONE:
     return;
@@ -334,18 +372,31 @@ df_sim_nf_act(struct df_sim_nf_conn *c, const struct df_sim_nf_ops *ops, void *c
     df_sim_nf_stall(c);
     return;
   case DF_SIM_NF_FAIL:
-    if (ops->fail != NULL)
-      ops->fail(conn);
+    if (c->server->fail != NULL)
+      c->server->fail(c->conn);
     return;
   case DF_SIM_NF_REBOOT:
-    phone = ops->phone(conn);
-    if (phone != NULL)
-      df_sim_phone_reboot(phone, "");
-    ops->close(conn);
+    if (c->phone != NULL)
+      df_sim_phone_reboot(c->phone, "");
+    c->server->close(c->conn);
     return;
   case DF_SIM_NF_DROP:
   default:
-    ops->close(conn);
+    c->server->close(c->conn);
     return;
   }
+}
+
+/* --link-rate: the link has room again (link_rate.h). */
+static void
+link_resume(void *arg)
+{
+  read_again(arg);
+}
+
+void
+df_sim_nf_read_done(struct df_sim_nf_conn *c)
+{
+  if (c->stream != NULL && !c->stalled)
+    df_sim_link_hold(c->stream, link_resume, c);
 }

@@ -4,6 +4,13 @@
  * for the whole process and it fires once: the first connection whose count
  * reaches the byte spends it, so running the same thing again succeeds.
  *
+ * A fault is for connections that start (finish the handshake) after it was
+ * armed. One armed at start-up (serve --net-fault) is there before any
+ * connection, so it is for all of them; one armed on a running phone
+ * (droidfix-sim netfault) never fires on a connection already open, such as
+ * one a host gave up on during a stall that reads again when the stall
+ * ends: the fault is kept for the host's next connection.
+ *
  * Counting is per connection and starts after the handshake (ADB: once the
  * phone sent its CNXN; fastboot: once it answered FB01). A connection that
  * carried exactly BYTES bytes (in the counted directions) meets the fault;
@@ -12,7 +19,10 @@
  * The protocol servers keep a struct df_sim_nf_conn per connection and ask
  * df_sim_nf_pass how much of what they read or write may go through; a
  * fault that fired is carried out by df_sim_nf_act, through the server's
- * own close (and, for fastboot, FAIL) operations. */
+ * own close (and, for fastboot, FAIL) operations. The same struct knows
+ * how the connection reads, so stopping and starting reading again (after
+ * a stall, and when --link-rate held it: df_sim_nf_read_done) is here once
+ * for both servers. */
 #ifndef DF_SIM_NETFAULT_H
 #define DF_SIM_NETFAULT_H
 
@@ -55,31 +65,53 @@ int df_sim_netfault_parse(const char *spec, uint64_t seed_if_unset, struct df_si
 extern const char df_sim_netfault_usage[];
 
 /* Arms fault (a copy) for the process, replacing any armed one; a fault of
- * kind NONE disarms. */
+ * kind NONE disarms. It is for connections started from now on. */
 void df_sim_netfault_arm(const struct df_sim_netfault *fault);
 
 /* ---- per connection ---- */
 
-struct df_sim_nf_conn {
+struct df_sim_phone;
+
+/* What a protocol server tells netfault.c about its connections: one static
+ * const of the server's, shared by all of them. conn below is the server's
+ * own connection. */
+struct df_sim_nf_server {
   unsigned proto;          /* DF_SIM_NF_ADB or DF_SIM_NF_FASTBOOT */
-  bool started;            /* handshake done: bytes count */
-  uint64_t in, out;
-  enum df_sim_nf_kind due; /* fired, not yet carried out */
-  bool failed_download;    /* fastboot: the download under way is answered FAIL */
-  bool fail_command;       /* fastboot: the next command is answered FAIL */
-  bool stalled;
-  int64_t stall_ms;        /* of the stall that fired here */
-  uv_stream_t *stream;     /* for a stall: reading stops and restarts */
-  uv_alloc_cb alloc_cb;
+  uv_alloc_cb alloc_cb;    /* what reading is started with */
   uv_read_cb read_cb;
+  /* Closes the connection, queued replies first (drop, reboot, and when
+   * reading cannot start again). */
+  void (*close)(void *conn);
+  /* Answers a fail (fastboot); NULL where the protocol has no answer. */
+  void (*fail)(void *conn);
 };
 
-/* stream, alloc_cb and read_cb are what reading was started with. */
-void df_sim_nf_conn_init(struct df_sim_nf_conn *c, unsigned proto, uv_stream_t *stream,
-                         uv_alloc_cb alloc_cb, uv_read_cb read_cb);
-/* The handshake is done: from now on bytes count. */
+struct df_sim_nf_conn {
+  const struct df_sim_nf_server *server;
+  void *conn;                 /* the server's connection */
+  struct df_sim_phone *phone; /* the phone it belongs to; NULL once closed */
+  uv_stream_t *stream;        /* NULL once closed */
+  unsigned proto;             /* server->proto */
+  bool started;               /* handshake done: bytes count */
+  uint64_t number;            /* of the process's started connections, from 1 */
+  uint64_t in, out;
+  enum df_sim_nf_kind due;    /* fired, not yet carried out */
+  bool failed_download;       /* fastboot: the download under way is answered FAIL */
+  bool fail_command;          /* fastboot: the next command is answered FAIL */
+  bool stalled;
+  int64_t stall_ms;           /* of the stall that fired here */
+};
+
+/* c belongs to conn, a connection of server reading from stream (may be
+ * NULL, as in tests: nothing is then stopped or started) on phone (may be
+ * NULL: a reboot then only closes). */
+void df_sim_nf_conn_init(struct df_sim_nf_conn *c, const struct df_sim_nf_server *server,
+                         void *conn, uv_stream_t *stream, struct df_sim_phone *phone);
+/* The handshake is done: from now on bytes count, toward a fault armed
+ * before now (not toward one armed later). */
 void df_sim_nf_conn_start(struct df_sim_nf_conn *c);
-/* The connection is closing: a stall timer must not touch it. */
+/* The connection is closing: no stall timer and no link hold (link_rate.h)
+ * touches it from now on. */
 void df_sim_nf_conn_closed(struct df_sim_nf_conn *c);
 
 /* How many of len bytes (dir: DF_SIM_NF_IN or DF_SIM_NF_OUT) may go
@@ -102,22 +134,14 @@ enum df_sim_nf_kind df_sim_nf_take_due(struct df_sim_nf_conn *c);
  * after that long. */
 void df_sim_nf_stall(struct df_sim_nf_conn *c);
 
-struct df_sim_phone;
-
-/* What a protocol server lends df_sim_nf_act to carry out a fault on one of
- * its connections (conn is the server's own connection). */
-struct df_sim_nf_ops {
-  /* Closes the connection, queued replies first (drop, reboot). */
-  void (*close)(void *conn);
-  /* The phone the connection belongs to, or NULL once it is going. */
-  struct df_sim_phone *(*phone)(void *conn);
-  /* Answers a fail (fastboot); NULL where the protocol has no answer. */
-  void (*fail)(void *conn);
-};
-
 /* Carries out the fault due on c (netfault.h's top), then clears it:
  * stall stops reading, drop closes, reboot reboots the phone into system
- * and closes, fail calls ops->fail. Nothing when none is due. */
-void df_sim_nf_act(struct df_sim_nf_conn *c, const struct df_sim_nf_ops *ops, void *conn);
+ * and closes, fail calls server->fail. Nothing when none is due. */
+void df_sim_nf_act(struct df_sim_nf_conn *c);
+
+/* At the end of a read callback: unless the connection closed or stalled,
+ * --link-rate may hold it (df_sim_link_hold); it reads again once the link
+ * has room, unless it closed or stalled in between. */
+void df_sim_nf_read_done(struct df_sim_nf_conn *c);
 
 #endif

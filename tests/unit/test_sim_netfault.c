@@ -106,12 +106,25 @@ test_parse_errors(void **state)
   parse_bad("drop:random:within=0", "within=N");
 }
 
+/* Servers that are never called here: no fault is carried out. */
+static const struct df_sim_nf_server adb_server = {.proto = DF_SIM_NF_ADB};
+static const struct df_sim_nf_server fastboot_server = {.proto = DF_SIM_NF_FASTBOOT};
+
+/* A fresh connection, not yet past its handshake. */
+static struct df_sim_nf_conn
+conn_new(unsigned proto)
+{
+  struct df_sim_nf_conn c;
+  df_sim_nf_conn_init(&c, proto == DF_SIM_NF_ADB ? &adb_server : &fastboot_server, NULL, NULL,
+                      NULL);
+  return c;
+}
+
 /* A fresh connection past its handshake. */
 static struct df_sim_nf_conn
 conn(unsigned proto)
 {
-  struct df_sim_nf_conn c;
-  df_sim_nf_conn_init(&c, proto, NULL, NULL, NULL);
+  struct df_sim_nf_conn c = conn_new(proto);
   df_sim_nf_conn_start(&c);
   return c;
 }
@@ -147,8 +160,7 @@ test_counts_start_after_the_handshake(void **state)
   (void)state;
   struct df_sim_netfault f = parse_ok("drop:0");
   df_sim_netfault_arm(&f);
-  struct df_sim_nf_conn c;
-  df_sim_nf_conn_init(&c, DF_SIM_NF_ADB, NULL, NULL, NULL);
+  struct df_sim_nf_conn c = conn_new(DF_SIM_NF_ADB);
   assert_int_equal(df_sim_nf_pass(&c, DF_SIM_NF_IN, 24), 24); /* CNXN: not counted */
   df_sim_nf_conn_start(&c);
   assert_int_equal(df_sim_nf_room(&c, DF_SIM_NF_IN), 0);
@@ -200,6 +212,60 @@ test_fail_marks_the_command(void **state)
   assert_int_equal(df_sim_nf_pass(&c, DF_SIM_NF_IN, 12), 12); /* the rest is read */
 }
 
+/* droidfix-sim netfault on a running phone: a connection already open when
+ * the fault is armed (as one a host gave up on during a stall, reading
+ * again when it ends) never meets it; the next one to start does. */
+static void
+test_armed_later_is_for_new_connections(void **state)
+{
+  (void)state;
+  df_sim_netfault_arm(&(struct df_sim_netfault){0});
+  struct df_sim_nf_conn old_fb = conn(DF_SIM_NF_FASTBOOT);
+  struct df_sim_nf_conn old_adb = conn(DF_SIM_NF_ADB);
+  assert_int_equal(df_sim_nf_pass(&old_fb, DF_SIM_NF_IN, 100), 100);
+
+  struct df_sim_netfault f = parse_ok("fail:4096");
+  df_sim_netfault_arm(&f);
+  /* Past the byte, and the bytes still count, but no fault is ahead. */
+  assert_int_equal(df_sim_nf_room(&old_fb, DF_SIM_NF_IN), UINT64_MAX);
+  assert_int_equal(df_sim_nf_pass(&old_fb, DF_SIM_NF_IN, 8192), 8192);
+  assert_int_equal(old_fb.in, 8292);
+  assert_false(old_fb.fail_command);
+  assert_int_equal(df_sim_nf_take_due(&old_fb), DF_SIM_NF_NONE);
+
+  /* Not spent: the next connection meets it at its byte 4096. */
+  struct df_sim_nf_conn fb = conn(DF_SIM_NF_FASTBOOT);
+  assert_int_equal(df_sim_nf_room(&fb, DF_SIM_NF_IN), 4096);
+  assert_int_equal(df_sim_nf_pass(&fb, DF_SIM_NF_IN, 8192), 4096);
+  assert_int_equal(df_sim_nf_take_due(&fb), DF_SIM_NF_FAIL);
+  assert_int_equal(df_sim_nf_pass(&old_fb, DF_SIM_NF_IN, 10), 10);
+  assert_int_equal(df_sim_nf_take_due(&old_fb), DF_SIM_NF_NONE);
+
+  /* Armed again (drop at byte 0), before and after a connection starts. */
+  struct df_sim_netfault d = parse_ok("drop:0:adb");
+  df_sim_netfault_arm(&d);
+  assert_int_equal(df_sim_nf_pass(&old_adb, DF_SIM_NF_OUT, 24), 24);
+  assert_int_equal(df_sim_nf_take_due(&old_adb), DF_SIM_NF_NONE);
+  struct df_sim_nf_conn adb = conn(DF_SIM_NF_ADB);
+  assert_int_equal(df_sim_nf_pass(&adb, DF_SIM_NF_OUT, 24), 0);
+  assert_int_equal(df_sim_nf_take_due(&adb), DF_SIM_NF_DROP);
+}
+
+/* A connection accepted before the arm but whose handshake ends after it
+ * counts as started after it: the handshake is where counting begins. */
+static void
+test_handshake_after_the_arm_counts(void **state)
+{
+  (void)state;
+  df_sim_netfault_arm(&(struct df_sim_netfault){0});
+  struct df_sim_nf_conn c = conn_new(DF_SIM_NF_ADB);
+  struct df_sim_netfault f = parse_ok("drop:10");
+  df_sim_netfault_arm(&f);
+  df_sim_nf_conn_start(&c);
+  assert_int_equal(df_sim_nf_pass(&c, DF_SIM_NF_IN, 64), 10);
+  assert_int_equal(df_sim_nf_take_due(&c), DF_SIM_NF_DROP);
+}
+
 int
 main(void)
 {
@@ -212,6 +278,8 @@ main(void)
     cmocka_unit_test(test_both_directions_sum),
     cmocka_unit_test(test_stall_lets_the_piece_through),
     cmocka_unit_test(test_fail_marks_the_command),
+    cmocka_unit_test(test_armed_later_is_for_new_connections),
+    cmocka_unit_test(test_handshake_after_the_arm_counts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
