@@ -7,10 +7,13 @@
 -- reboots first (phone.settle; a check only reads the phone), so the next
 -- check reads the Play Store's log of the new boot. Verifies use live
 -- facts (free space, pm clear's answer, the packages' state); the per-app
--- sizes of dumpsys diskstats are Android's daily snapshot, named as such.
+-- sizes of dumpsys diskstats are Android's daily count, named as such with
+-- its age, and counted again (recipes/lib/diskstats.lua) where a fix reports
+-- what takes space and the count is older than a day or of unknown age.
 -- docs/recipes.md lists the steps and the source of each fix.
 local parse = require("parse")
 local phone = require("phone")
+local diskstats = require("diskstats")
 
 local VENDING = "com.android.vending"
 local DOWNLOADS = "com.android.providers.downloads"
@@ -80,18 +83,78 @@ local function still_blocked(ctx)
   return nil
 end
 
+-- The age in seconds of Android's storage count, or nil when unknown. The
+-- recipe remembers when Android counted (by the computer's clock), since
+-- JobScheduler forgets it at each reboot this recipe asks for.
+local function count_age(ctx)
+  if ctx.scratch.counted_at == nil then
+    local age = diskstats.age(ctx.device)
+    if age == nil then return nil end
+    ctx.scratch.counted_at = df.host_time() - age
+  end
+  return math.max(0, math.floor(df.host_time() - ctx.scratch.counted_at))
+end
+
+-- "a 1.2 GB, b 300 MB (Android's storage count from 3 h ago)".
+local function largest(ctx, field, n)
+  return diskstats.largest(ctx.device, field, n, count_age(ctx))
+end
+
+-- What takes space after a fix that freed some, from a count that is at
+-- most a day old: Android counts again first when its count is older or
+-- of unknown age (a fix() may: `cmd jobscheduler run` is app-data).
+local function what_takes_space(ctx)
+  local age, said = diskstats.refresh(ctx.device, diskstats.DAY)
+  if age ~= nil then ctx.scratch.counted_at = df.host_time() - age end
+  return (said and ("; " .. said) or "") .. "; the largest app data: " .. largest(ctx, "data", 3)
+end
+
+-- pm trim-caches frees cached files only (app caches), app by app, until
+-- want_mb MiB are free. Returns "pm trim-caches NM: now X free".
+local function trim_caches(ctx, want_mb)
+  local _, exit, err = phone.sh(ctx.device, string.format("pm trim-caches %dM", want_mb))
+  if exit ~= 0 and exit ~= nil then error("pm trim-caches: " .. err, 0) end
+  ctx.scratch.reboot_pending = true
+  return string.format("pm trim-caches %dM: now %s free", want_mb, parse.human(phone.data_space(ctx.device).avail))
+end
+
+-- The shape every verify here shares: read a live fact, judge it, word
+-- the verdict from it. Returns a verify(ctx): true when good(ctx, v), else
+-- false and why(ctx, v).
+local function verify_that(read, good, why)
+  return function(ctx)
+    local v = read(ctx)
+    if good(ctx, v) then return true end
+    return false, why(ctx, v)
+  end
+end
+
+-- Live facts the verifies read.
+local function data_free(ctx) return phone.data_space(ctx.device).avail end
+local function dm_disabled(ctx)
+  local _, disabled = phone.packages(ctx.device, "-d")
+  return disabled[DOWNLOADS] == true
+end
+local function has_google_account(ctx)
+  for _, a in ipairs(parse.accounts(phone.sh(ctx.device, "dumpsys account"))) do
+    if a.type == "com.google" then return true end
+  end
+  return false
+end
+local function play_store(ctx) return phone.package(ctx.device, VENDING) end
+
 -- Force-stops pkg and clears its data (or cache): the record (pm clear's
 -- answer, /data's free space around it) goes to ctx.scratch[key]. Returns
--- "... (N by Android's daily storage count ...); freed M on /data".
+-- "... (N by Android's storage count from ... ago); freed M on /data".
 local function stop_and_clear(ctx, pkg, cache_only, key)
   local dev = ctx.device
-  local hint = phone.size_hint(dev, pkg, cache_only and "cache" or "data")
+  local hint = diskstats.size_note(dev, pkg, cache_only and "cache" or "data", count_age(ctx))
   phone.sh(dev, "am force-stop " .. pkg)
   local r = phone.clear_measured(dev, pkg, cache_only)
   if not r.ok then error("pm clear " .. (cache_only and "--cache-only " or "") .. pkg .. ": " .. r.why, 0) end
   ctx.scratch[key] = { r }
   local freed = phone.freed_note({ r })
-  return phone.size_note(hint) .. (freed ~= "" and ("; " .. freed) or "")
+  return hint .. (freed ~= "" and ("; " .. freed) or "")
 end
 
 return {
@@ -101,7 +164,9 @@ return {
   description = "Checks space on /data, date and time against the computer's clock, connectivity, the Download "
     .. "Manager, the Play Store's cache, a Google account; clears the Play Store's data and the Download "
     .. "Manager's queue only when downloads still wait after a reboot; reports the Play Store's version "
-    .. "(droidfix cannot download updates) and suggests another account as the last resort.",
+    .. "(droidfix cannot download updates) and suggests another account as the last resort. App sizes come "
+    .. "from Android's storage count, named with its age; after trimming caches Android is asked to count "
+    .. "again when its count is over a day old or of unknown age.",
   risk = "app-data",
   applies_to = { modes = { "system", "safe-mode" } },
   params = {
@@ -123,23 +188,17 @@ return {
         local s = symptoms(ctx)
         local waiting = s.waiting_apps and ("; waiting for space: " .. table.concat(s.waiting_apps, ", ")) or ""
         return true, string.format("only %s free on /data (of %s); largest caches: %s%s",
-          parse.human(d.avail), parse.human(d.total), phone.largest_hint(ctx.device, "cache", 3), waiting)
+          parse.human(d.avail), parse.human(d.total), largest(ctx, "cache", 3), waiting)
       end,
       fix = function(ctx)
-        local want = ctx.params.min_free_mb * 2
-        -- pm trim-caches frees cached files only (app caches), app by app,
-        -- until the wanted free space is there.
-        local _, exit, err = phone.sh(ctx.device, string.format("pm trim-caches %dM", want))
-        if exit ~= 0 and exit ~= nil then error("pm trim-caches: " .. err, 0) end
-        ctx.scratch.reboot_pending = true
-        return string.format("pm trim-caches %dM: now %s free", want, parse.human(phone.data_space(ctx.device).avail))
+        return trim_caches(ctx, ctx.params.min_free_mb * 2) .. what_takes_space(ctx)
       end,
-      verify = function(ctx)
-        local d = phone.data_space(ctx.device)
-        if d.avail >= ctx.params.min_free_mb * MiB then return true end
-        return false, string.format("still only %s free after trimming caches; the largest app data: %s (free space by hand)",
-          parse.human(d.avail), phone.largest_hint(ctx.device, "data", 3))
-      end,
+      verify = verify_that(data_free,
+        function(ctx, avail) return avail >= ctx.params.min_free_mb * MiB end,
+        function(ctx, avail)
+          return string.format("still only %s free after trimming caches; the largest app data: %s (free space by hand)",
+            parse.human(avail), largest(ctx, "data", 3))
+        end),
     },
     {
       id = "large-download",
@@ -155,24 +214,19 @@ return {
           s.large.app, parse.human(s.large.bytes), parse.human(d.avail))
       end,
       fix = function(ctx)
-        local large = ctx.scratch.large
-        -- Caches only (pm trim-caches), up to the size the download needs
-        -- and 512 MB more.
-        local want = (large.bytes + 512 * MiB + MiB - 1) // MiB
-        local _, exit, err = phone.sh(ctx.device, string.format("pm trim-caches %dM", want))
-        if exit ~= 0 and exit ~= nil then error("pm trim-caches: " .. err, 0) end
-        ctx.scratch.reboot_pending = true
-        return string.format("pm trim-caches %dM: now %s free", want, parse.human(phone.data_space(ctx.device).avail))
+        -- Caches only, up to the size the download needs and 512 MB more.
+        local want = (ctx.scratch.large.bytes + 512 * MiB + MiB - 1) // MiB
+        return trim_caches(ctx, want) .. what_takes_space(ctx)
       end,
-      verify = function(ctx)
-        local large = ctx.scratch.large
-        local d = phone.data_space(ctx.device)
-        if d.avail >= large.bytes then return true end
-        return false, string.format("still only %s free after trimming caches, and %s needs %s: free space by hand "
-          .. "(photos and videos, or apps: the largest app data are %s), or download smaller apps first: "
-          .. "a very large download waits until there is room", parse.human(d.avail), large.app,
-          parse.human(large.bytes), phone.largest_hint(ctx.device, "data", 3))
-      end,
+      verify = verify_that(data_free,
+        function(ctx, avail) return avail >= ctx.scratch.large.bytes end,
+        function(ctx, avail)
+          local large = ctx.scratch.large
+          return string.format("still only %s free after trimming caches, and %s needs %s: free space by hand "
+            .. "(photos and videos, or apps: the largest app data are %s), or download smaller apps first: "
+            .. "a very large download waits until there is room", parse.human(avail), large.app,
+            parse.human(large.bytes), largest(ctx, "data", 3))
+        end),
     },
     {
       id = "clock",
@@ -199,12 +253,12 @@ return {
         ctx.scratch.reboot_pending = true
         return "automatic date and time turned on (settings put global auto_time 1)"
       end,
-      verify = function(ctx)
-        local skew = clock_skew(ctx)
-        if math.abs(skew) <= ctx.params.max_skew_s then return true end
-        return false, string.format("the clock is still %s off: the phone gets no network time; connect it to the "
-          .. "internet, or set the date by hand in Settings > System > Date & time", parse.duration(skew))
-      end,
+      verify = verify_that(clock_skew,
+        function(ctx, skew) return math.abs(skew) <= ctx.params.max_skew_s end,
+        function(_, skew)
+          return string.format("the clock is still %s off: the phone gets no network time; connect it to the "
+            .. "internet, or set the date by hand in Settings > System > Date & time", parse.duration(skew))
+        end),
     },
     {
       id = "connectivity",
@@ -263,11 +317,9 @@ return {
         ctx.scratch.reboot_pending = true
         return "enabled " .. DOWNLOADS
       end,
-      verify = function(ctx)
-        local _, disabled = phone.packages(ctx.device, "-d")
-        if disabled[DOWNLOADS] then return false, DOWNLOADS .. " is still disabled" end
-        return true
-      end,
+      verify = verify_that(dm_disabled,
+        function(_, disabled) return not disabled end,
+        function() return DOWNLOADS .. " is still disabled" end),
     },
     {
       id = "play-store-cache",
@@ -303,10 +355,7 @@ return {
       title = "A Google account on the phone",
       risk = "read-only",
       check = function(ctx)
-        local accounts = parse.accounts(phone.sh(ctx.device, "dumpsys account"))
-        for _, a in ipairs(accounts) do
-          if a.type == "com.google" then return false end
-        end
+        if has_google_account(ctx) then return false end
         return true, "no Google account is signed in: the Play Store downloads nothing without one"
       end,
       fix = function(ctx)
@@ -314,12 +363,9 @@ return {
         df.confirm("Have you added a Google account on the phone?")
         return "asked the user to add a Google account"
       end,
-      verify = function(ctx)
-        for _, a in ipairs(parse.accounts(phone.sh(ctx.device, "dumpsys account"))) do
-          if a.type == "com.google" then return true end
-        end
-        return false, "still no Google account on the phone"
-      end,
+      verify = verify_that(has_google_account,
+        function(_, yes) return yes end,
+        function() return "still no Google account on the phone" end),
     },
     {
       id = "play-store-data",
@@ -377,12 +423,12 @@ return {
         df.confirm("Has the Play Store updated?")
         return "asked the user to update the Play Store"
       end,
-      verify = function(ctx)
-        local info = phone.package(ctx.device, VENDING)
-        local major = info and parse.version_major(info.version_name)
-        if major and major >= ctx.params.play_store_min_major then return true end
-        return false, "the Play Store is still " .. (info and info.version_name or "missing") .. ": update it by hand"
-      end,
+      verify = verify_that(play_store,
+        function(ctx, info)
+          local major = info and parse.version_major(info.version_name)
+          return major ~= nil and major >= ctx.params.play_store_min_major
+        end,
+        function(_, info) return "the Play Store is still " .. (info and info.version_name or "missing") .. ": update it by hand" end),
     },
     {
       id = "downloads-proceed",

@@ -168,8 +168,8 @@ struct df_restore_result {
   uint64_t settings_restored;
   /* Newline-separated lists ("" when none; malloc'd, freed after done):
    * settings that could not be put back ("global/adb_enabled: why"), and
-   * apps installed at backup time that are not now (restore cannot
-   * reinstall APKs). */
+   * apps installed at backup time that are not now (no APK in the backup,
+   * or their install failed: see apps_failed). */
   char *settings_failed;
   char *missing_apps;
   char message[1024];
@@ -191,9 +191,12 @@ struct df_restore;
 /* Checks the archive first (a damaged one: DF_ECORRUPT through done, the
  * phone untouched), then pushes its files back to their paths, creates its
  * folders, puts back settings that differ; reinstalls the archive's apps
- * that are missing (`pm install` of their APK, pushed to /data/local/tmp),
- * and with root puts their data back (owned by the app's new uid) and the
- * account databases; lists apps that are still gone.
+ * that are missing (`pm install` of their APK, pushed to /data/local/tmp;
+ * an app of split APKs through one install session: pm install-create,
+ * install-write per APK, install-commit, as adb install-multiple does),
+ * and with root puts their data back (owned by the app's new uid, cache/
+ * and code_cache/ in its cache group) and the account databases; lists
+ * apps that are still gone.
  * opts may be NULL (everything, settings on). */
 int
 df_restore_start(struct df_loop *loop, struct df_adb_conn *conn, const char *archive_path,

@@ -5,10 +5,13 @@
  * takes it as complete), empty folders are made, settings that differ are
  * put back; the archive's apps/ and accounts/ entries are pushed to a
  * staging folder in /data/local/tmp, apps missing now are reinstalled with
- * `pm install`, and with root (su) their data is unpacked under /data and
- * given to the app's new uid, and the account databases are put back (they
- * take effect at the next boot); apps still gone are listed; the staging
- * folder is removed. */
+ * `pm install` (an app of split APKs through an install session, as
+ * `adb install-multiple` does: pm install-create, one install-write per
+ * APK, install-commit), and with root (su) their data is unpacked under
+ * /data and given to the app's new uid (cache/ and code_cache/ to the
+ * app's cache group, as installd makes them), and the account databases
+ * are put back (they take effect at the next boot); apps still gone are
+ * listed; the staging folder is removed. */
 #include "plugins/adb/backup.h"
 
 #include <inttypes.h>
@@ -46,6 +49,10 @@ enum df_restore_phase {
   DF_RS_ROOT,       /* su -c id */
   DF_RS_APPS_NOW,   /* pm list packages -3: which apps are there now */
   DF_RS_INSTALL,    /* pm install STAGED.apk, per app missing now */
+  DF_RS_CREATE,     /* split APKs: pm install-create -r -S TOTAL */
+  DF_RS_WRITE,      /* pm install-write -S SIZE ID NAME STAGED, per APK */
+  DF_RS_COMMIT,     /* pm install-commit ID */
+  DF_RS_ABANDON,    /* pm install-abandon ID, after a failed write */
   DF_RS_UID,        /* pm list packages -U PKG: its uid after the install */
   DF_RS_DATA,       /* su: tar -x, chown -R, restorecon of data/PKG */
   DF_RS_DATA_DE,    /* su: chown -R, restorecon of user_de/0/PKG (may be absent) */
@@ -59,7 +66,12 @@ enum df_restore_phase {
 struct df_restore_app {
   char *pkg;
   char **apks;   /* staged paths on the phone */
+  char **names;  /* their names in the backup (base.apk, split_X.apk) */
+  uint64_t *sizes;
   size_t napks;
+  uint64_t apks_bytes;
+  long session;       /* install session of a split app */
+  size_t write_index; /* the APK being written into it */
   bool data;     /* apps/PKG/data.tar was staged */
   bool installed_now; /* there before this restore: left as it is */
   bool installed;     /* installed by this restore */
@@ -139,8 +151,13 @@ df_restore_free(struct df_restore *r)
   df_backup_buf_free(&r->missing_apps);
   for (size_t i = 0; i < r->napps; i++) {
     free(r->apps[i].pkg);
-    for (size_t k = 0; k < r->apps[i].napks; k++) free(r->apps[i].apks[k]);
+    for (size_t k = 0; k < r->apps[i].napks; k++) {
+      free(r->apps[i].apks[k]);
+      free(r->apps[i].names[k]);
+    }
     free(r->apps[i].apks);
+    free(r->apps[i].names);
+    free(r->apps[i].sizes);
   }
   free(r->apps);
   df_backup_buf_free(&r->apps_installed);
@@ -354,7 +371,7 @@ df_restore_app(struct df_restore *r, const char *pkg, size_t n)
  * the phone (r->remote), remembered for the later phases. 0, 1 when the
  * entry is not one to stage (left alone), or DF_ENOMEM. */
 static int
-df_restore_stage(struct df_restore *r, const char *name)
+df_restore_stage(struct df_restore *r, const char *name, uint64_t size)
 {
   if (strcmp(name, "accounts/accounts.tar") == 0) {
     snprintf(r->remote, sizeof(r->remote), DF_RESTORE_STAGE "/accounts.tar");
@@ -380,7 +397,21 @@ df_restore_stage(struct df_restore *r, const char *name)
   char **nv = realloc(app->apks, (app->napks + 1) * sizeof(*nv));
   if (nv == NULL) return DF_ENOMEM;
   app->apks = nv;
-  if ((nv[app->napks] = strdup(r->remote)) == NULL) return DF_ENOMEM;
+  char **nn = realloc(app->names, (app->napks + 1) * sizeof(*nn));
+  if (nn == NULL) return DF_ENOMEM;
+  app->names = nn;
+  uint64_t *ns = realloc(app->sizes, (app->napks + 1) * sizeof(*ns));
+  if (ns == NULL) return DF_ENOMEM;
+  app->sizes = ns;
+  nv[app->napks] = strdup(r->remote);
+  nn[app->napks] = strdup(slash + 1);
+  if (nv[app->napks] == NULL || nn[app->napks] == NULL) {
+    free(nv[app->napks]);
+    free(nn[app->napks]);
+    return DF_ENOMEM;
+  }
+  ns[app->napks] = size;
+  app->apks_bytes += size;
   app->napks++;
   return 0;
 }
@@ -415,7 +446,7 @@ df_restore_next_entry(struct df_restore *r)
     r->staging = false;
     if (!be->is_dir && !in_files && !r->no_apps &&
         (strncmp(name, "apps/", 5) == 0 || strncmp(name, "accounts/", 9) == 0)) {
-      rc = df_restore_stage(r, name);
+      rc = df_restore_stage(r, name, be->size);
       if (rc < 0) {
         df_restore_end(r, rc, "out of memory");
         return;
@@ -513,6 +544,47 @@ df_restore_why(struct df_restore *r, const char *who, const char *what, int exit
   if (nl != NULL) wl = (size_t)(nl - why);
   df_backup_buf_printf(&r->apps_failed, "%s: %s (exit %d)%s%.*s\n", who, what, exit_code,
                        wl > 0 ? ": " : "", (int)(wl > 300 ? 300 : wl), why);
+}
+
+/* The app at app_index is installed again: next its uid (to hand its data
+ * over, with root), or the next app. */
+static void
+df_restore_installed(struct df_restore *r)
+{
+  struct df_restore_app *app = &r->apps[r->app_index];
+  app->installed = true;
+  df_backup_buf_printf(&r->apps_installed, "%s\n", app->pkg);
+  r->phase = DF_RS_INSTALL;
+  if (app->data && r->rooted) {
+    r->phase = DF_RS_UID;
+    return;
+  }
+  if (app->data)
+    df_backup_buf_printf(&r->apps_failed, "%s: reinstalled, but its data needs root (su), "
+                                          "which the phone does not give now\n", app->pkg);
+  r->app_index++;
+}
+
+/* The app at app_index could not be installed: why, then the next app. */
+static void
+df_restore_fail_app(struct df_restore *r, const char *what, int exit_code, const char *out,
+                    size_t out_len, const char *err, size_t err_len)
+{
+  df_restore_why(r, r->apps[r->app_index].pkg, what, exit_code, out, out_len, err, err_len);
+  r->phase = DF_RS_INSTALL;
+  r->app_index++;
+}
+
+/* The group installd gives an app's cache/ and code_cache/ (libcutils
+ * multiuser_get_cache_gid: AID_CACHE_GID_START 20000 plus the app id's
+ * offset from AID_APP_START 10000, in the uid's user); uids outside the
+ * app range keep their own uid. */
+static long
+df_restore_cache_gid(long uid)
+{
+  long app_id = uid % 100000;
+  if (app_id >= 10000 && app_id <= 19999) return uid - app_id + (app_id - 10000) + 20000;
+  return uid;
 }
 
 static int
@@ -676,24 +748,55 @@ df_restore_on_shell(void *ud, int status, int exit_code, const char *out, size_t
     r->phase = DF_RS_INSTALL;
     r->app_index = 0;
     break;
-  case DF_RS_INSTALL: {
+  case DF_RS_INSTALL:
+    if (exit_code == 0 && strstr(out, "Success") != NULL)
+      df_restore_installed(r);
+    else
+      df_restore_fail_app(r, "pm install failed", exit_code, out, out_len, err, err_len);
+    break;
+  case DF_RS_CREATE: {
+    /* "Success: created install session [ID]" (adb parses it the same way). */
     struct df_restore_app *app = &r->apps[r->app_index];
-    if (exit_code == 0 && strstr(out, "Success") != NULL) {
-      app->installed = true;
-      df_backup_buf_printf(&r->apps_installed, "%s\n", app->pkg);
-      if (app->data && r->rooted) {
-        r->phase = DF_RS_UID;
-        break;
-      }
-      if (app->data)
-        df_backup_buf_printf(&r->apps_failed, "%s: reinstalled, but its data needs root (su), "
-                                              "which the phone does not give now\n", app->pkg);
-    } else {
-      df_restore_why(r, app->pkg, "pm install failed", exit_code, out, out_len, err, err_len);
+    const char *lb = strrchr(out, '['), *rb = strrchr(out, ']');
+    app->session = -1;
+    if (exit_code == 0 && strncmp(out, "Success", 7) == 0 && lb != NULL && rb > lb)
+      app->session = strtol(lb + 1, NULL, 10);
+    if (app->session < 0) {
+      df_restore_fail_app(r, "pm install-create failed", exit_code, out, out_len, err, err_len);
+      break;
     }
-    r->app_index++;
+    app->write_index = 0;
+    r->phase = DF_RS_WRITE;
     break;
   }
+  case DF_RS_WRITE: {
+    /* "Success: streamed N bytes" */
+    struct df_restore_app *app = &r->apps[r->app_index];
+    if (exit_code == 0 && strncmp(out, "Success", 7) == 0) {
+      if (++app->write_index == app->napks) r->phase = DF_RS_COMMIT;
+      break;
+    }
+    char what[400];
+    snprintf(what, sizeof(what), "pm install-write of %s failed", app->names[app->write_index]);
+    df_restore_why(r, app->pkg, what, exit_code, out, out_len, err, err_len);
+    r->phase = DF_RS_ABANDON;
+    break;
+  }
+  case DF_RS_COMMIT:
+    /* "Success", or "Failure [INSTALL_...: why]" on stdout with exit 1. */
+    if (exit_code == 0 && strncmp(out, "Success", 7) == 0)
+      df_restore_installed(r);
+    else
+      df_restore_fail_app(r, "pm install-commit of its split APKs failed", exit_code, out, out_len,
+                          err, err_len);
+    break;
+  case DF_RS_ABANDON:
+    if (exit_code != 0)
+      df_log_debug("restore: %s: install session %ld not abandoned (exit %d)",
+                   r->apps[r->app_index].pkg, r->apps[r->app_index].session, exit_code);
+    r->phase = DF_RS_INSTALL;
+    r->app_index++;
+    break;
   case DF_RS_UID: {
     struct df_restore_app *app = &r->apps[r->app_index];
     char needle[400];
@@ -774,14 +877,13 @@ df_restore_shell_next(struct df_restore *r)
       ; /* there, and the backup has nothing more of it */
     else if (app->napks == 0)
       df_backup_buf_printf(&r->apps_failed, "%s: the backup holds no APK of it\n", app->pkg);
-    else if (app->napks > 1)
-      df_backup_buf_printf(&r->apps_failed, "%s: split APKs (%zu files), which droidfix cannot "
-                                            "install yet: install it from the Play Store\n",
-                           app->pkg, app->napks);
     else
       break;
     r->app_index++;
   }
+  /* Split APKs go in one install session; a single APK with pm install. */
+  if (r->phase == DF_RS_INSTALL && r->app_index < r->napps && r->apps[r->app_index].napks > 1)
+    r->phase = DF_RS_CREATE;
   if (r->phase == DF_RS_INSTALL && r->app_index >= r->napps) {
     r->phase = DF_RS_PACKAGES;
     if (r->accounts_staged && r->rooted)
@@ -821,16 +923,41 @@ df_restore_shell_next(struct df_restore *r)
   case DF_RS_INSTALL:
     if (asprintf(&cmd, "pm install -r %s", r->apps[r->app_index].apks[0]) < 0) cmd = NULL;
     break;
+  case DF_RS_CREATE:
+    if (asprintf(&cmd, "pm install-create -r -S %" PRIu64, r->apps[r->app_index].apks_bytes) < 0)
+      cmd = NULL;
+    break;
+  case DF_RS_WRITE: {
+    /* Named as in the backup (base.apk, split_X.apk), as adb names each
+     * file by its own name; the commit reads the split names inside. */
+    const struct df_restore_app *app = &r->apps[r->app_index];
+    size_t k = app->write_index;
+    if (asprintf(&cmd, "pm install-write -S %" PRIu64 " %ld %s %s", app->sizes[k], app->session,
+                 app->names[k], app->apks[k]) < 0)
+      cmd = NULL;
+    break;
+  }
+  case DF_RS_COMMIT:
+    if (asprintf(&cmd, "pm install-commit %ld", r->apps[r->app_index].session) < 0) cmd = NULL;
+    break;
+  case DF_RS_ABANDON:
+    if (asprintf(&cmd, "pm install-abandon %ld", r->apps[r->app_index].session) < 0) cmd = NULL;
+    break;
   case DF_RS_UID:
     if (asprintf(&cmd, "pm list packages -U %s", r->apps[r->app_index].pkg) < 0) cmd = NULL;
     break;
   case DF_RS_DATA: {
     const struct df_restore_app *app = &r->apps[r->app_index];
     /* The tar holds data/PKG as the old uid owned it; the reinstalled app
-     * has a new uid, so its files are handed over and relabelled. */
+     * has a new uid, so its files are handed over (cache/ and code_cache/
+     * to its cache group, as installd's chown_app_dir does) and
+     * relabelled. The fresh install made both cache folders. */
+    long cg = df_restore_cache_gid(app->uid);
     if (asprintf(&cmd, "am force-stop %s; su -c 'tar -xf " DF_RESTORE_STAGE "/%s-data.tar -C /data "
-                       "&& chown -R %ld:%ld /data/data/%s && restorecon -R /data/data/%s'",
-                 app->pkg, app->pkg, app->uid, app->uid, app->pkg, app->pkg) < 0)
+                       "&& chown -R %ld:%ld /data/data/%s && chown -R %ld:%ld /data/data/%s/cache "
+                       "/data/data/%s/code_cache && restorecon -R /data/data/%s'",
+                 app->pkg, app->pkg, app->uid, app->uid, app->pkg, app->uid, cg, app->pkg,
+                 app->pkg, app->pkg) < 0)
       cmd = NULL;
     break;
   }

@@ -6,7 +6,10 @@
 #   ("Wipe data" in recovery: `droidfix-sim press wipe-data`); recipes/
 #   restore.lua reinstalls the apps, gives their data back to their new uids,
 #   puts the accounts back and restarts the phone: user_data_sha256 is the
-#   one from before the backup (the assertion that matters).
+#   one from before the backup (the assertion that matters). One app is made
+#   of split APKs whose base cannot run without them (isSplitRequired): the
+#   restore installs base and splits through one install session, and `pm
+#   path` lists all three again.
 # - unrooted phone: the backup run says before copying which apps' data and
 #   which accounts it cannot hold, its archive lists them in
 #   meta/not-backed-up.txt; after the wipe the restore brings /sdcard and the
@@ -35,16 +38,50 @@ packages() {
   "$DROIDFIX" shell --connect "$SIM_ADB" "pm list packages -3"
 }
 
+# An app of split APKs, installed the way `adb install-multiple` does it
+# (the sim's APK stand-ins: text naming package, version and split).
+SPLIT_PKG=com.example.splitty
+SPLITS="base config.arm64_v8a config.en"
+install_split_app() {
+  local f id
+  for f in $SPLITS; do
+    {
+      printf 'droidfix-sim apk (a stand-in for an APK file)\npackage=%s\n' "$SPLIT_PKG"
+      printf 'versionCode=7\nversionName=1.7\ntargetSdk=34\n'
+      if [ "$f" = base ]; then printf 'isSplitRequired=true\n'; else printf 'split=%s\n' "$f"; fi
+    } >"$WORK/$f.apk"
+    "$DROIDFIX" push --connect "$SIM_ADB" "$WORK/$f.apk" "/data/local/tmp/$f.apk" >/dev/null || return 1
+  done
+  id=$("$DROIDFIX" shell --connect "$SIM_ADB" "pm install-create -r" |
+    sed -n 's/^Success: created install session \[\([0-9]*\)\]$/\1/p')
+  [ -n "$id" ] || return 1
+  for f in $SPLITS; do
+    "$DROIDFIX" shell --connect "$SIM_ADB" "pm install-write $id $f.apk /data/local/tmp/$f.apk" |
+      grep -q '^Success: streamed' || return 1
+  done
+  "$DROIDFIX" shell --connect "$SIM_ADB" "pm install-commit $id" | grep -qx Success || return 1
+  "$DROIDFIX" shell --connect "$SIM_ADB" "rm /data/local/tmp/base.apk /data/local/tmp/config.arm64_v8a.apk /data/local/tmp/config.en.apk"
+}
+# The file names `pm path` gives for the split app, on one line.
+split_paths() {
+  "$DROIDFIX" shell --connect "$SIM_ADB" "pm path $SPLIT_PKG" | sed 's|.*/||' | tr -d '\r' | tr '\n' ' '
+}
+SPLIT_PATHS="base.apk split_config.arm64_v8a.apk split_config.en.apk "
+
 export DROIDFIX_BACKUP_DIR="$WORK/auto-backups"
 
 # ---- a rooted phone: everything comes back ----
 if sim_start rooted --rooted; then
+  check "rooted: an app of split APKs installs through a session" install_split_app
+  check "rooted: pm path lists its base and both splits" test "$(split_paths)" = "$SPLIT_PATHS"
   before=$(sim_status_field "$WORK/rooted" user_data_sha256)
   droidfix_run rbackup backup --param output="$WORK/rooted.tar"
   expect_rc "rooted: backup exits 0" rbackup
   check "rooted: the backup says root is available" grep -q "root (su) is available" "$WORK/rbackup.out"
   check "rooted: WhatsApp's APK is in the archive" \
     sh -c "tar -tf '$WORK/rooted.tar' | grep -q '^apps/com.whatsapp/base.apk\$'"
+  check "rooted: the split app's three APKs are in the archive" \
+    sh -c "[ \"\$(tar -tf '$WORK/rooted.tar' | grep -c '^apps/$SPLIT_PKG/.*\.apk\$')\" = 3 ]"
   check "rooted: WhatsApp's data is in the archive, with its message store" \
     sh -c "tar -xOf '$WORK/rooted.tar' apps/com.whatsapp/data.tar | tar -tf - 2>/dev/null | grep -q '^data/com.whatsapp/databases/msgstore.db\$'"
   check "rooted: the account databases are in the archive" \
@@ -59,7 +96,7 @@ if sim_start rooted --rooted; then
 
   check "rooted: factory reset in recovery" wipe "$WORK/rooted"
   wiped=$(sim_status_field "$WORK/rooted" user_data_sha256)
-  if [ "$wiped" != "$before" ] && ! packages | grep -q com.whatsapp; then
+  if [ "$wiped" != "$before" ] && ! packages | grep -q com.whatsapp && ! packages | grep -q "$SPLIT_PKG"; then
     ok "rooted: the reset erased apps and data"
   else
     bad "rooted: the reset erased apps and data"
@@ -88,8 +125,9 @@ PY
 
   droidfix_run rrestore restore --param archive="$WORK/rooted.tar" --yes
   expect_rc "rooted: restore exits 0" rrestore
-  check "rooted: the restore reinstalled the apps" grep -q "4 apps reinstalled" "$WORK/rrestore.out"
-  check "rooted: the restore put the apps' data back" grep -q "data of 4 apps put back" "$WORK/rrestore.out"
+  check "rooted: the restore reinstalled the apps, the split one too" grep -q "5 apps reinstalled" "$WORK/rrestore.out"
+  check "rooted: the restore put the apps' data back" grep -q "data of 5 apps put back" "$WORK/rrestore.out"
+  check "rooted: pm path lists the split app's base and both splits again" test "$(split_paths)" = "$SPLIT_PATHS"
   check "rooted: the restore put the accounts back and restarted the phone" \
     grep -q "accounts put back; phone restarted" "$WORK/rrestore.out"
   after=$(sim_status_field "$WORK/rooted" user_data_sha256)
@@ -108,6 +146,19 @@ PY
     ok "rooted: restored data belongs to the app's new uid ($uid)"
   else
     bad "rooted: restored data belongs to the app's new uid (owner '$owner', uid '$uid')"
+  fi
+  # Android gives cache/ and code_cache/ the app's cache group (20000 + app
+  # id; ls names it u0_aN_cache). After the restore's reboot installd would
+  # also put a wrong group right; test_sim_pm_install and test_backup_sim
+  # show the restore itself does it.
+  want_group=""
+  [ -n "$uid" ] && want_group="u0_a$((uid - 10000))_cache"
+  group=$("$DROIDFIX" shell --connect "$SIM_ADB" "su -c 'ls -l /data/data/com.whatsapp'" 2>/dev/null |
+    awk '$NF == "cache" {print $4}')
+  if [ -n "$want_group" ] && [ "$group" = "$want_group" ]; then
+    ok "rooted: WhatsApp's cache folder has the app's cache group ($group)"
+  else
+    bad "rooted: WhatsApp's cache folder has the app's cache group ('$group', want '$want_group')"
   fi
   check "rooted: the staging folder is gone" \
     sh -c "! '$DROIDFIX' shell --connect '$SIM_ADB' 'ls /data/local/tmp' | grep -q droidfix"

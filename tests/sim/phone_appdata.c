@@ -11,7 +11,16 @@
  * DE account that the CE database lacks when the user unlocks).
  *
  * Both kinds of file are stand-ins, not real APK or SQLite files: small
- * text files whose first line says so; nothing on the host reads them. */
+ * text files whose first line says so; nothing on the host reads them. A
+ * split APK's stand-in has a line "split=NAME" (its manifest's split
+ * name); a base that cannot run without its splits has
+ * "isSplitRequired=true" (the manifest attribute android:isSplitRequired).
+ *
+ * Also here: each app's cache/ and code_cache/ folders as installd makes
+ * them (InstalldNativeService createAppData: prepare_app_cache_dir with
+ * mode 02771, owner the app's uid, group the app's cache GID from
+ * multiuser_get_cache_gid: AID_CACHE_GID_START 20000 + the app id's offset
+ * from AID_APP_START 10000; other uids keep their own uid as the group). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +60,9 @@ df_sim_apk_parse(const char *data, size_t len, char *name, size_t namelen,
   name[0] = version_name[0] = '\0';
   *version_code = 1;
   *target_sdk = 34;
-  for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "package=", 8) == 0) {
       snprintf(name, namelen, "%s", line + 8);
     } else if (strncmp(line, "versionCode=", 12) == 0) {
@@ -64,6 +75,25 @@ df_sim_apk_parse(const char *data, size_t len, char *name, size_t namelen,
   }
   free(text);
   return name[0] != '\0' ? 0 : DF_EINVAL;
+}
+
+int
+df_sim_apk_split(const char *data, size_t len, char *split, size_t splitlen, bool *split_required)
+{
+  split[0] = '\0';
+  *split_required = false;
+  char *text = df_sim_strndup(data, len);
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (strncmp(line, "split=", 6) == 0) {
+      snprintf(split, splitlen, "%s", line + 6);
+    } else if (strcmp(line, "isSplitRequired=true") == 0) {
+      *split_required = true;
+    }
+  }
+  free(text);
+  return 0;
 }
 
 /* The APK at code_path/apk, folders as PackageManager makes them
@@ -88,6 +118,87 @@ df_sim_apk_write(struct df_sim_phone *phone, const struct df_sim_package *p)
   }
   df_sim_buf_free(&b);
   return r;
+}
+
+/* ---- cache folders (installd) ---- */
+
+#define AID_APP_START 10000
+#define AID_APP_END 19999
+#define AID_CACHE_GID_START 20000
+#define CACHE_DIR_MODE 02771u
+
+uint32_t
+df_sim_app_cache_gid(int uid)
+{
+  int app_id = uid % 100000; /* AID_USER_OFFSET */
+  if (app_id >= AID_APP_START && app_id <= AID_APP_END) {
+    return (uint32_t)(uid - app_id + (app_id - AID_APP_START) + AID_CACHE_GID_START);
+  }
+  return (uint32_t)uid;
+}
+
+/* Every node under a cache folder: group gid; folders also mode 02771
+ * (prepare_app_cache_dir's fts walk: chmod on directories, lchown -1:gid
+ * on everything). */
+static void
+regroup_host_tree(struct df_sim_phone *phone, const char *canon, const char *host, uint32_t gid)
+{
+  struct stat st;
+  if (lstat(host, &st) < 0) {
+    return;
+  }
+  uint32_t u, g, p;
+  df_sim_vfs_meta_get(phone, canon, &u, &g, &p);
+  df_sim_vfs_meta_set(phone, canon, u, gid, S_ISDIR(st.st_mode) ? CACHE_DIR_MODE : p);
+  if (!S_ISDIR(st.st_mode)) {
+    return;
+  }
+  DIR *d = opendir(host);
+  if (d == NULL) {
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+      continue;
+    }
+    char cc[PATH_MAX], hc[PATH_MAX];
+    snprintf(cc, sizeof(cc), "%s/%s", canon, e->d_name);
+    snprintf(hc, sizeof(hc), "%s/%s", host, e->d_name);
+    regroup_host_tree(phone, cc, hc, gid);
+  }
+  closedir(d);
+}
+
+void
+df_sim_appdata_prepare(struct df_sim_phone *phone, const struct df_sim_package *p)
+{
+  static const char *const names[] = {"cache", "code_cache"};
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "/data/data/%s", p->name);
+  if (p->uid <= 0 || !df_sim_vfs_exists(phone, dir)) {
+    return;
+  }
+  uint32_t uid = (uint32_t)p->uid, gid = df_sim_app_cache_gid(p->uid);
+  for (size_t i = 0; i < 2; i++) {
+    char canon[PATH_MAX], host[PATH_MAX];
+    snprintf(canon, sizeof(canon), "%s/%s", dir, names[i]);
+    if (!df_sim_vfs_exists(phone, canon)) {
+      df_sim_vfs_mkdir_p(phone, canon, uid, gid, CACHE_DIR_MODE);
+      df_sim_vfs_meta_set(phone, canon, uid, gid, CACHE_DIR_MODE);
+      continue;
+    }
+    uint32_t u, g, m;
+    df_sim_vfs_meta_get(phone, canon, &u, &g, &m);
+    /* A folder of another uid is "real trouble" to installd: left alone.
+     * One with the right group and mode is good; else the whole tree's
+     * group and the folders' mode are put right. */
+    if (u != uid || (g == gid && (m & 07777) == CACHE_DIR_MODE)) {
+      continue;
+    }
+    df_sim_vfs_host(phone, canon, host, sizeof(host));
+    regroup_host_tree(phone, canon, host, gid);
+  }
 }
 
 /* ---- accounts ---- */
@@ -218,6 +329,11 @@ df_sim_appdata_boot(struct df_sim_phone *phone)
     if (!df_sim_vfs_exists(phone, canon)) {
       df_sim_apk_write(phone, p);
     }
+  }
+  /* Every boot (and user unlock) PackageManager has installd prepare each
+   * app's data: missing cache folders made, a wrong group put right. */
+  for (size_t i = 0; i < phone->npkgs; i++) {
+    df_sim_appdata_prepare(phone, &phone->pkgs[i]);
   }
   size_t before = phone->naccounts;
   if (accounts_load(phone) && phone->naccounts != before) {

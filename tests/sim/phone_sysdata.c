@@ -20,7 +20,10 @@ df_sim_phone_diskstats_job(struct df_sim_phone *phone)
    * sizes in bytes; per package appSizes is the code, appDataSizes the data
    * (StorageStats.getDataBytes(), which includes the cache) and cacheSizes
    * the cache. The phone writes it about once a day, while idle and
-   * charging (DiskStatsLoggingService.schedule). */
+   * charging (DiskStatsLoggingService.schedule), or when the shell forces
+   * the job (`cmd jobscheduler run -f android 1145656139`,
+   * shell_jobscheduler.c); queryTime is System.currentTimeMillis() of the
+   * run. */
   struct df_sim_buf names = {0}, apps = {0}, datas = {0}, caches = {0}, json = {0};
   uint64_t app_sum = 0, data_sum = 0, cache_sum = 0;
   for (size_t k = 0; k < phone->npkgs; k++) {

@@ -4,8 +4,8 @@
  * "  Package [name] (hash):", "    versionName=", "    User 0: ... enabled=N"),
  * DropBoxManagerService.dump ("Drop box contents: N entries", "=====" blocks),
  * AccountManagerService.dumpUser ("Accounts: N", "Account {name=, type=}"),
- * DiskStatsService ("Data-Free:", then "Package Names:" ... "Cache Sizes:" from
- * the daily cache file), SyncManager.dumpSyncState ("Auto sync: u0=true "), and
+ * DiskStatsService ("Data-Free:", "Cache-Free:", "System-Free:", then "App
+ * Size:" ... "Cache Sizes:" from the daily cache file), SyncManager.dumpSyncState ("Auto sync: u0=true "), and
  * logcat's threadtime format ("MM-DD HH:MM:SS.mmm  PID  TID P TAG: msg"). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -247,22 +247,69 @@ json_value(const char *json, const char *key)
   return out;
 }
 
+/* DiskStatsService.reportFreeSpace: "NAME-Free: AK / TK total = P% free"
+ * (KiB of statfs; P = avail * 100 / total, rounded down). */
+static void
+free_line(struct df_sim_buf *out, const char *name, uint64_t avail, uint64_t total)
+{
+  if (total == 0) {
+    df_sim_buf_printf(out, "%s-Error: java.lang.IllegalArgumentException: Invalid stat: bsize=4096 "
+                           "avail=0 total=0\n", name);
+    return;
+  }
+  df_sim_buf_printf(out, "%s-Free: %" PRIu64 "K / %" PRIu64 "K total = %d%% free\n", name,
+                    avail / 1024, total / 1024, (int)(avail * 100 / total));
+}
+
+/* Bytes of this slot's system partition (the logical system_a/_b, else the
+ * model's "system"), or 0 when the model lists none. */
+static uint64_t
+system_size(const struct df_sim_phone *phone)
+{
+  char want[80];
+  const char *slot = df_sim_phone_current_slot(phone);
+  snprintf(want, sizeof(want), "system%s%s", slot && *slot ? "_" : "", slot ? slot : "");
+  for (size_t i = 0; i < phone->nlogical; i++) {
+    if (strcmp(phone->logical[i].full_name, want) == 0 ||
+        strcmp(phone->logical[i].full_name, "system") == 0) {
+      return phone->logical[i].part.size;
+    }
+  }
+  for (size_t i = 0; i < phone->model.nparts; i++) {
+    if (strcmp(phone->model.parts[i].name, "system") == 0) {
+      return phone->model.parts[i].size;
+    }
+  }
+  return 0;
+}
+
 static int
 dump_diskstats(struct df_sim_sh *sh)
 {
-  /* DiskStatsService.dump: "Data-Free: NK / NK total = N% free" from statfs
-   * of /data (KiB, live, as is the write test), then reportCachedValues:
-   * the sizes DiskStatsLoggingService last wrote to
+  /* DiskStatsService.dump: the 512-byte write test, storaged's recent
+   * write speed, then reportFreeSpace of /data, of
+   * Environment.getDownloadCacheDirectory() and of /system: "Data-Free: NK
+   * / NK total = N% free" from statfs (KiB, live). The download cache is
+   * /data/cache on every current build (init.environ.rc exports
+   * DOWNLOAD_CACHE=/data/cache), the same file system as /data, so
+   * Cache-Free repeats /data's numbers. /system is a read-only image built
+   * to fit (erofs, or ext4 shrunk with e2fsdroid): nothing free. Then
+   * reportCachedValues: the sizes DiskStatsLoggingService last wrote to
    * /data/system/diskstats_cache.json (bytes), printed only when that file
    * reads back; they are as old as the file (it runs about once a day while
-   * idle and charging) and the dump does not say how old. The JSON arrays
-   * print as they are stored ("[\"a\",\"b\"]", "[1,2]"). */
+   * idle and charging, or when forced with `cmd jobscheduler run`), and the
+   * dump does not say how old (the file's queryTime is not printed;
+   * `dumpsys jobscheduler` has the job's last run). The JSON arrays print
+   * as they are stored ("[\"a\",\"b\"]", "[1,2]"). The sim's storaged has
+   * no sample, as right after boot on a phone. */
   struct df_sim_phone *phone = sh->phone;
+  df_sim_jobscheduler_settle(phone);
   uint64_t free_b = df_sim_data_free(phone);
   df_sim_buf_printf(&sh->o->out, "Latency: 0ms [512B Data Write]\n");
-  df_sim_buf_printf(&sh->o->out, "Data-Free: %" PRIu64 "K / %" PRIu64 "K total = %d%% free\n",
-                    free_b / 1024, phone->storage_total / 1024,
-                    (int)(phone->storage_total ? free_b * 100 / phone->storage_total : 0));
+  df_sim_buf_printf(&sh->o->out, "Recent Disk Write Speed data unavailable\n");
+  free_line(&sh->o->out, "Data", free_b, phone->storage_total);
+  free_line(&sh->o->out, "Cache", free_b, phone->storage_total);
+  free_line(&sh->o->out, "System", 0, system_size(phone));
   df_sim_buf_printf(&sh->o->out, "File-based Encryption: true\n");
   char *json = NULL;
   size_t len = 0;
@@ -304,7 +351,7 @@ df_sim_cmd_dumpsys(struct df_sim_sh *sh, int argc, char **argv)
   const char *svc = argv[1];
   if (strcmp(svc, "-l") == 0) {
     df_sim_buf_printf(&sh->o->out, "Currently running services:\n  account\n  activity\n  content\n"
-                                   "  diskstats\n  dropbox\n  package\n");
+                                   "  diskstats\n  dropbox\n  jobscheduler\n  package\n");
     return 0;
   }
   if (strcmp(svc, "package") == 0) {
@@ -330,6 +377,9 @@ df_sim_cmd_dumpsys(struct df_sim_sh *sh, int argc, char **argv)
   }
   if (strcmp(svc, "diskstats") == 0) {
     return dump_diskstats(sh);
+  }
+  if (strcmp(svc, "jobscheduler") == 0) {
+    return df_sim_dump_jobscheduler(sh, argc, argv);
   }
   df_sim_buf_printf(&sh->o->err, "Can't find service: %s\n", svc);
   return 0;

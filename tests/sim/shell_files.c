@@ -27,7 +27,7 @@ err_text(int r)
 }
 
 /* Android's user names (system/core libcutils android_filesystem_config.h;
- * apps are u0_aN for uid 10000+N). */
+ * apps are u0_aN for uid 10000+N, their cache groups u0_aN_cache). */
 static void
 user_name(uint32_t id, char *out, size_t outlen)
 {
@@ -45,6 +45,9 @@ user_name(uint32_t id, char *out, size_t outlen)
   }
   if (id >= 10000 && id < 20000) {
     snprintf(out, outlen, "u0_a%u", id - 10000);
+  } else if (id >= 20000 && id < 30000) {
+    /* bionic's name for an app's cache GID (AID_CACHE_GID_START). */
+    snprintf(out, outlen, "u0_a%u_cache", id - 20000);
   } else {
     snprintf(out, outlen, "%u", id);
   }
@@ -78,6 +81,9 @@ mode_string(uint32_t mode, bool dir, char out[11])
   const char *rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; i++) {
     out[1 + i] = (mode & (1u << (8 - i))) ? rwx[i] : '-';
+  }
+  if (mode & 02000) { /* setgid: s over group x, S without it */
+    out[6] = (mode & 010) ? 's' : 'S';
   }
   out[10] = '\0';
 }

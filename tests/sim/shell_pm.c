@@ -2,7 +2,8 @@
  * cmd appops, cmd content, cmd connectivity, and the cmd dispatcher.
  * Output formats follow AOSP frameworks/base
  * services/core/java/com/android/server/pm/PackageManagerShellCommand.java
- * (runList, runPath, runClear, runSetEnabledSetting, runTrimCaches) and
+ * (runList, runPath, runClear, runSetEnabledSetting, runTrimCaches; the
+ * install verbs are in shell_pm_install.c) and
  * AppOpsService's shell command "reset". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,21 @@ pm_help(struct df_sim_sh *sh)
     "  path [--user USER_ID] PACKAGE\n"
     "    Print the path to the .apk of the given PACKAGE.\n"
     "\n"
+    "  install-create [-lrtsfdg] [-i PACKAGE] [--user USER_ID|all|current]\n"
+    "    Like \"install\", but starts an install session.  Use \"install-write\"\n"
+    "    to push data into the session, and \"install-commit\" to finish.\n"
+    "\n"
+    "  install-write [-S BYTES] SESSION_ID SPLIT_NAME [PATH|-]\n"
+    "    Write an apk into the given install session.  If the path is '-', data\n"
+    "    will be read from stdin.  Options are:\n"
+    "      -S: size in bytes of package, required for stdin\n"
+    "\n"
+    "  install-commit SESSION_ID\n"
+    "    Commit the given active install session, installing the app.\n"
+    "\n"
+    "  install-abandon SESSION_ID\n"
+    "    Delete the given active install session.\n"
+    "\n"
     "  list packages [-f] [-d] [-e] [-s] [-3] [-i] [-l] [-u] [-U]\n"
     "      [--show-versioncode] [--apex-only] [--factory-only]\n"
     "      [--uid UID] [--user USER_ID] [FILTER]\n"
@@ -364,7 +380,7 @@ df_sim_cmd_pm(struct df_sim_sh *sh, int argc, char **argv)
     if (p == NULL) {
       return 1;
     }
-    df_sim_buf_printf(&sh->o->out, "package:%s/%s\n", p->code_path, p->apk);
+    df_sim_pm_path_lines(sh, p);
     return 0;
   }
   if (strcmp(verb, "clear") == 0) {
@@ -383,6 +399,11 @@ df_sim_cmd_pm(struct df_sim_sh *sh, int argc, char **argv)
   }
   if (strcmp(verb, "install") == 0) {
     return df_sim_pm_install(sh, argc, argv, 2);
+  }
+  if (strcmp(verb, "install-create") == 0 || strcmp(verb, "install-write") == 0 ||
+      strcmp(verb, "install-commit") == 0 || strcmp(verb, "install-abandon") == 0 ||
+      strcmp(verb, "install-destroy") == 0) {
+    return df_sim_pm_session(sh, argc, argv);
   }
   if (strcmp(verb, "dump") == 0 && argc >= 3) {
     char *dargv[3] = {"dumpsys", "package", argv[2]};
@@ -540,6 +561,9 @@ df_sim_cmd_cmd(struct df_sim_sh *sh, int argc, char **argv)
   }
   if (strcmp(svc, "connectivity") == 0) {
     return cmd_connectivity(sh, argc, argv);
+  }
+  if (strcmp(svc, "jobscheduler") == 0) {
+    return df_sim_cmd_jobscheduler(sh, argc - 1, argv + 1);
   }
   /* frameworks/native/cmds/cmd/cmd.cpp */
   df_sim_buf_printf(&sh->o->err, "cmd: Can't find service: %s\n", svc);

@@ -183,6 +183,15 @@ struct df_sim_phone {
   uv_timer_t boot_timer;
   bool boot_timer_init;
   bool save_failed;
+  /* DiskStatsLoggingService's job (shell_jobscheduler.c): phone clock of
+   * its last run that wrote the file (0: none in this process), and of a
+   * forced run still to finish (0: none), each with the boot_count it
+   * belongs to. Not saved: JobScheduler keeps this job (not persisted) in
+   * memory only. */
+  int64_t diskstats_job_ok_ms;
+  int64_t diskstats_job_due_ms;
+  int diskstats_job_ok_boot;
+  int diskstats_job_due_boot;
 };
 
 enum df_sim_settings_ns { DF_SIM_NS_SYSTEM = 0, DF_SIM_NS_SECURE, DF_SIM_NS_GLOBAL };
@@ -327,6 +336,15 @@ void df_sim_human_size(uint64_t bytes, char *out, size_t outlen);
 void df_sim_apk_text(const struct df_sim_package *p, struct df_sim_buf *out);
 int df_sim_apk_parse(const char *data, size_t len, char *name, size_t namelen,
                      int64_t *version_code, char *version_name, size_t vnlen, int *target_sdk);
+/* A split's name from an APK stand-in's "split=" line ("" for a base) and
+ * whether a base says isSplitRequired=true. */
+int df_sim_apk_split(const char *data, size_t len, char *split, size_t splitlen,
+                     bool *split_required);
+/* The group of an app's cache folders (multiuser_get_cache_gid; uid itself
+ * outside the app range), and installd's preparation of cache/ and
+ * code_cache/ (02771, uid:cache gid) when /data/data/PKG exists. */
+uint32_t df_sim_app_cache_gid(int uid);
+void df_sim_appdata_prepare(struct df_sim_phone *phone, const struct df_sim_package *p);
 /* Writes p's APK at code_path/apk (folders owned by system). */
 int df_sim_apk_write(struct df_sim_phone *phone, const struct df_sim_package *p);
 /* At a boot into Android: user apps' APK files exist; accounts are read
@@ -335,9 +353,20 @@ void df_sim_appdata_boot(struct df_sim_phone *phone);
 /* chown -R: the owner of a node and everything under it. */
 void df_sim_vfs_chown_tree(struct df_sim_phone *phone, const char *canon, uint32_t uid,
                            uint32_t gid, bool set_uid, bool set_gid);
-/* pm install [options] PATH (argv[i] is the first option or the path). */
+/* pm install [options] PATH... (argv[i] is the first option or the path). */
 int df_sim_pm_install(struct df_sim_sh *sh, int argc, char **argv, int i);
+/* pm install-create / install-write / install-commit / install-abandon
+ * (argv[1] is the verb). */
+int df_sim_pm_session(struct df_sim_sh *sh, int argc, char **argv);
+/* pm path's lines for p: base, then split_*.apk in name order. */
+void df_sim_pm_path_lines(struct df_sim_sh *sh, const struct df_sim_package *p);
 int df_sim_cmd_tar(struct df_sim_sh *sh, int argc, char **argv);
 int df_sim_cmd_restorecon(struct df_sim_sh *sh, int argc, char **argv);
+/* shell_jobscheduler.c: `cmd jobscheduler` (argv[0] = "jobscheduler"),
+ * `dumpsys jobscheduler` (argv[0] = "dumpsys"), and finishing a forced run
+ * of the DiskStats job once its time has come (the readers call it). */
+int df_sim_cmd_jobscheduler(struct df_sim_sh *sh, int argc, char **argv);
+int df_sim_dump_jobscheduler(struct df_sim_sh *sh, int argc, char **argv);
+void df_sim_jobscheduler_settle(struct df_sim_phone *phone);
 
 #endif

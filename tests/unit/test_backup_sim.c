@@ -4,7 +4,12 @@
  * change its user_data_sha256 and a restore brings the digest back byte
  * for byte; a bit-flipped or truncated archive is refused before anything
  * is pushed; a canceled backup leaves nothing; an existing archive is never
- * overwritten. */
+ * overwritten. On a second, rooted sim: an app of split APKs and an app
+ * with data are uninstalled after a backup; the restore installs the split
+ * app again through an install session (pm path lists base and splits),
+ * gives the data to the new uid with cache/ and code_cache/ in the app's
+ * cache group (checked before any reboot, which would let installd fix
+ * it), and the digest is the one from before. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,11 +32,11 @@
 #include "plugins/device.h"
 
 static char tmpdir[64];
-static char state_dir[128];
-static pid_t sim_pid = -1;
+static char state_dir[128], rooted_dir[128];
+static pid_t sim_pid = -1, rooted_pid = -1;
 static struct df_loop loop;
 static struct df_adb_keys keys;
-static struct df_device *dev;
+static struct df_device *dev, *rdev; /* the plain sim, the rooted one */
 
 static bool
 exists(const char *path)
@@ -46,15 +51,15 @@ run_until(bool *flag)
   while (!*flag) uv_run(&loop.uv, UV_RUN_ONCE);
 }
 
-/* user_data_sha256 from `droidfix-sim status`. */
+/* user_data_sha256 from `droidfix-sim status` of the sim in dir. */
 static void
-digest(char out[65])
+digest_of(const char *dir, char out[65])
 {
   char cmd[512], line[8192];
   const char *bin = getenv("DF_BIN_DIR");
   FILE *f;
 
-  snprintf(cmd, sizeof(cmd), "%s/droidfix-sim status --state-dir %s", bin, state_dir);
+  snprintf(cmd, sizeof(cmd), "%s/droidfix-sim status --state-dir %s", bin, dir);
   f = popen(cmd, "r");
   assert_non_null(f);
   size_t n = fread(line, 1, sizeof(line) - 1, f);
@@ -66,9 +71,16 @@ digest(char out[65])
   out[64] = '\0';
 }
 
+static void
+digest(char out[65])
+{
+  digest_of(state_dir, out);
+}
+
 struct shell_wait {
   bool done;
   int status, exit_code;
+  char out[8192];
 };
 
 static void
@@ -76,28 +88,36 @@ on_shell(void *ud, int status, int exit_code, const char *out, size_t out_len, c
          size_t err_len)
 {
   struct shell_wait *w = ud;
-  (void)out;
-  (void)out_len;
   (void)err;
   (void)err_len;
   w->status = status;
   w->exit_code = exit_code;
+  snprintf(w->out, sizeof(w->out), "%.*s", (int)out_len, out);
   w->done = true;
+}
+
+/* Runs cmd on phone d; its exit code, and its stdout in out (may be NULL). */
+static int
+shell_on(struct df_device *d, const char *cmd, char *out, size_t outlen)
+{
+  struct shell_wait w = {0};
+  assert_int_equal(df_adb_shell_capture(d->adb, cmd, 65536, on_shell, &w), 0);
+  run_until(&w.done);
+  assert_int_equal(w.status, 0);
+  if (out != NULL) snprintf(out, outlen, "%s", w.out);
+  return w.exit_code;
 }
 
 static int
 phone_shell(const char *cmd)
 {
-  struct shell_wait w = {0};
-  assert_int_equal(df_adb_shell_capture(dev->adb, cmd, 65536, on_shell, &w), 0);
-  run_until(&w.done);
-  assert_int_equal(w.status, 0);
-  return w.exit_code;
+  return shell_on(dev, cmd, NULL, 0);
 }
 
 struct probe_wait {
   bool done;
   int status;
+  struct df_device *dev;
 };
 
 static void
@@ -105,35 +125,29 @@ on_probe(void *ud, int status, struct df_device *d)
 {
   struct probe_wait *w = ud;
   w->status = status;
-  dev = d;
+  w->dev = d;
   w->done = true;
 }
 
+/* Starts droidfix-sim serve on state dir sdir (with --rooted if asked),
+ * waits for its adb port and probes it into *d. */
 static int
-setup(void **state)
+start_sim(const char *sdir, bool rooted, pid_t *pid, struct df_device **d)
 {
-  char out_path[160], home[160], kdir[200], line[256];
-  const char *bin = getenv("DF_BIN_DIR");
-  (void)state;
+  char out_path[200], line[256];
 
-  if (bin == NULL) bin = "build/bin";
-  setenv("DF_BIN_DIR", bin, 0);
-  snprintf(tmpdir, sizeof(tmpdir), "/tmp/df-test-backup-XXXXXX");
-  if (mkdtemp(tmpdir) == NULL) return -1;
-  snprintf(state_dir, sizeof(state_dir), "%s/phone", tmpdir);
-  snprintf(home, sizeof(home), "%s/home", tmpdir);
-  mkdir(state_dir, 0700);
-  mkdir(home, 0700);
-  setenv("HOME", home, 1);
-  unsetenv("ANDROID_USER_HOME");
-  snprintf(out_path, sizeof(out_path), "%s/sim.out", tmpdir);
-  sim_pid = fork();
-  if (sim_pid == 0) {
+  mkdir(sdir, 0700);
+  snprintf(out_path, sizeof(out_path), "%s.out", sdir);
+  *pid = fork();
+  if (*pid == 0) {
     char exe[512];
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 1);
     snprintf(exe, sizeof(exe), "%s/droidfix-sim", getenv("DF_BIN_DIR"));
-    execl(exe, exe, "serve", "--state-dir", state_dir, (char *)NULL);
+    if (rooted)
+      execl(exe, exe, "serve", "--state-dir", sdir, "--rooted", (char *)NULL);
+    else
+      execl(exe, exe, "serve", "--state-dir", sdir, (char *)NULL);
     _exit(127);
   }
   /* Wait for "adb 127.0.0.1:PORT". */
@@ -153,14 +167,36 @@ setup(void **state)
   }
   if (!found) return -1;
   ep.kind = DF_ENDPOINT_ADB;
+  struct probe_wait w = {0};
+  if (df_device_probe(&loop, &ep, &keys, 20000, on_probe, &w) != 0) return -1;
+  run_until(&w.done);
+  *d = w.dev;
+  return w.status == 0 && *d != NULL && (*d)->adb != NULL ? 0 : -1;
+}
+
+static int
+setup(void **state)
+{
+  char home[160], kdir[200];
+  const char *bin = getenv("DF_BIN_DIR");
+  (void)state;
+
+  if (bin == NULL) bin = "build/bin";
+  setenv("DF_BIN_DIR", bin, 0);
+  snprintf(tmpdir, sizeof(tmpdir), "/tmp/df-test-backup-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL) return -1;
+  snprintf(state_dir, sizeof(state_dir), "%s/phone", tmpdir);
+  snprintf(rooted_dir, sizeof(rooted_dir), "%s/rooted", tmpdir);
+  snprintf(home, sizeof(home), "%s/home", tmpdir);
+  mkdir(home, 0700);
+  setenv("HOME", home, 1);
+  unsetenv("ANDROID_USER_HOME");
   if (df_loop_init(&loop) != 0) return -1;
   snprintf(kdir, sizeof(kdir), "%s/.android", home);
   mkdir(kdir, 0700);
   if (df_adb_keys_load(&keys, kdir) != 0) return -1;
-  struct probe_wait w = {0};
-  if (df_device_probe(&loop, &ep, &keys, 20000, on_probe, &w) != 0) return -1;
-  run_until(&w.done);
-  return w.status == 0 && dev != NULL && dev->adb != NULL ? 0 : -1;
+  if (start_sim(state_dir, false, &sim_pid, &dev) != 0) return -1;
+  return start_sim(rooted_dir, true, &rooted_pid, &rdev);
 }
 
 static int
@@ -169,11 +205,16 @@ teardown(void **state)
   char cmd[128];
   (void)state;
   if (dev != NULL) df_device_close(dev);
+  if (rdev != NULL) df_device_close(rdev);
   df_loop_close(&loop);
   df_adb_keys_free(&keys);
   if (sim_pid > 0) {
     kill(sim_pid, SIGTERM);
     waitpid(sim_pid, NULL, 0);
+  }
+  if (rooted_pid > 0) {
+    kill(rooted_pid, SIGTERM);
+    waitpid(rooted_pid, NULL, 0);
   }
   snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
   return system(cmd) == 0 ? 0 : -1;
@@ -200,17 +241,23 @@ on_backup(void *ud, int status, const struct df_backup_result *r)
 }
 
 static int
-take_backup(const char *path, struct backup_wait *w)
+backup_of(struct df_device *d, const char *path, struct backup_wait *w)
 {
   static const char *const folders[] = {"/sdcard"};
-  struct df_backup_spec spec = {folders, 1, true, true, dev->serial, dev->model};
+  struct df_backup_spec spec = {folders, 1, true, true, d->serial, d->model};
   int rc;
 
   memset(w, 0, sizeof(*w));
-  rc = df_backup_create(&loop, dev->adb, path, &spec, NULL, on_backup, w, NULL);
+  rc = df_backup_create(&loop, d->adb, path, &spec, NULL, on_backup, w, NULL);
   if (rc != 0) return rc;
   run_until(&w->done);
   return w->status;
+}
+
+static int
+take_backup(const char *path, struct backup_wait *w)
+{
+  return backup_of(dev, path, w);
 }
 
 struct restore_wait {
@@ -219,6 +266,7 @@ struct restore_wait {
   char message[1024];
   char missing[4096];
   char failed[4096];
+  char installed[4096], data_restored[4096], apps_failed[4096];
   uint64_t files, bytes;
 };
 
@@ -232,18 +280,28 @@ on_restore(void *ud, int status, const struct df_restore_result *r)
   snprintf(w->message, sizeof(w->message), "%s", r->message);
   snprintf(w->missing, sizeof(w->missing), "%s", r->missing_apps);
   snprintf(w->failed, sizeof(w->failed), "%s", r->settings_failed);
+  snprintf(w->installed, sizeof(w->installed), "%s", r->apps_installed ? r->apps_installed : "");
+  snprintf(w->data_restored, sizeof(w->data_restored), "%s",
+           r->apps_data_restored ? r->apps_data_restored : "");
+  snprintf(w->apps_failed, sizeof(w->apps_failed), "%s", r->apps_failed ? r->apps_failed : "");
   w->done = true;
+}
+
+static int
+restore_to(struct df_device *d, const char *path, struct restore_wait *w)
+{
+  int rc;
+  memset(w, 0, sizeof(*w));
+  rc = df_restore_start(&loop, d->adb, path, NULL, NULL, on_restore, w, NULL);
+  if (rc != 0) return rc;
+  run_until(&w->done);
+  return w->status;
 }
 
 static int
 restore(const char *path, struct restore_wait *w)
 {
-  int rc;
-  memset(w, 0, sizeof(*w));
-  rc = df_restore_start(&loop, dev->adb, path, NULL, NULL, on_restore, w, NULL);
-  if (rc != 0) return rc;
-  run_until(&w->done);
-  return w->status;
+  return restore_to(dev, path, w);
 }
 
 static void
@@ -364,6 +422,116 @@ test_round_trip(void **state)
   assert_string_equal(after, before);
 }
 
+#define SPLIT_PKG "com.example.splitty"
+
+/* Writes an APK stand-in (the sim's: text naming package, version, split)
+ * to /data/local/tmp/NAME on the rooted phone. */
+static void
+put_apk(const char *name, const char *split_line)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd),
+           "echo 'droidfix-sim apk (a stand-in for an APK file)' > /data/local/tmp/%s && "
+           "echo 'package=" SPLIT_PKG "' >> /data/local/tmp/%s && "
+           "echo 'versionCode=7' >> /data/local/tmp/%s && echo '%s' >> /data/local/tmp/%s",
+           name, name, name, split_line, name);
+  assert_int_equal(shell_on(rdev, cmd, NULL, 0), 0);
+}
+
+/* The uid `pm list packages -U PKG` gives, or -1. */
+static long
+uid_of(const char *pkg)
+{
+  char cmd[256], out[8192], needle[256];
+  snprintf(cmd, sizeof(cmd), "pm list packages -U %s", pkg);
+  assert_int_equal(shell_on(rdev, cmd, out, sizeof(out)), 0);
+  snprintf(needle, sizeof(needle), "package:%s uid:", pkg);
+  const char *u = strstr(out, needle);
+  return u != NULL ? strtol(u + strlen(needle), NULL, 10) : -1;
+}
+
+/* The group column of NAME in `ls -l DIR` run as root, or "". */
+static void
+group_of(const char *dir, const char *name, char *group, size_t len)
+{
+  char cmd[512], out[8192];
+  snprintf(cmd, sizeof(cmd), "su -c 'ls -l %s'", dir);
+  assert_int_equal(shell_on(rdev, cmd, out, sizeof(out)), 0);
+  group[0] = '\0';
+  for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    char mode[16], user[64], grp[64], day[16], hm[16], file[256];
+    int links;
+    unsigned long long size;
+    if (sscanf(line, "%15s %d %63s %63s %llu %15s %15s %255s", mode, &links, user, grp, &size,
+               day, hm, file) == 8 && strcmp(file, name) == 0)
+      snprintf(group, len, "%s", grp);
+  }
+}
+
+static void
+test_rooted_split_app_and_cache_group(void **state)
+{
+  char path[160], before[65], after[65], out[8192], cmd[512], group[64], want[64];
+  struct backup_wait bw;
+  struct restore_wait rw;
+  (void)state;
+
+  /* An app whose base cannot run without its two splits. */
+  put_apk("b.apk", "isSplitRequired=true");
+  put_apk("a.apk", "split=config.arm64_v8a");
+  put_apk("e.apk", "split=config.en");
+  assert_int_equal(shell_on(rdev, "pm install /data/local/tmp/b.apk /data/local/tmp/a.apk "
+                                  "/data/local/tmp/e.apk && rm /data/local/tmp/b.apk "
+                                  "/data/local/tmp/a.apk /data/local/tmp/e.apk", NULL, 0), 0);
+  assert_int_equal(shell_on(rdev, "pm path " SPLIT_PKG, out, sizeof(out)), 0);
+  assert_non_null(strstr(out, "/split_config.en.apk\n"));
+
+  snprintf(path, sizeof(path), "%s/rooted.tar", tmpdir);
+  digest_of(rooted_dir, before);
+  assert_int_equal(backup_of(rdev, path, &bw), 0);
+  assert_true(bw.r.rooted);
+  assert_int_equal(bw.r.apps, 5);
+  assert_int_equal(bw.r.apps_with_data, 5);
+  snprintf(cmd, sizeof(cmd), "[ \"$(tar -tf %s | grep -c '^apps/" SPLIT_PKG "/.*\\.apk$')\" = 3 ]",
+           path);
+  assert_int_equal(system(cmd), 0);
+
+  /* Both apps gone (with their data): the digest changes. */
+  assert_int_equal(shell_on(rdev, "pm uninstall " SPLIT_PKG, NULL, 0), 0);
+  assert_int_equal(shell_on(rdev, "pm uninstall org.telegram.messenger", NULL, 0), 0);
+  digest_of(rooted_dir, after);
+  assert_string_not_equal(after, before);
+
+  assert_int_equal(restore_to(rdev, path, &rw), 0);
+  assert_non_null(strstr(rw.installed, SPLIT_PKG "\n"));
+  assert_non_null(strstr(rw.installed, "org.telegram.messenger\n"));
+  assert_non_null(strstr(rw.data_restored, SPLIT_PKG "\n"));
+  assert_non_null(strstr(rw.data_restored, "org.telegram.messenger\n"));
+  assert_null(strstr(rw.apps_failed, SPLIT_PKG));
+  assert_int_equal(shell_on(rdev, "pm path " SPLIT_PKG, out, sizeof(out)), 0);
+  assert_non_null(strstr(out, "/base.apk\npackage:"));
+  assert_non_null(strstr(out, "/split_config.arm64_v8a.apk\npackage:"));
+  assert_non_null(strstr(out, "/split_config.en.apk\n"));
+  digest_of(rooted_dir, after);
+  assert_string_equal(after, before);
+
+  /* Right after the restore (no reboot, so installd has not touched it):
+   * cache/ and code_cache/ and what is in them are in the app's cache
+   * group; the rest is the app's own. */
+  long uid = uid_of("org.telegram.messenger");
+  assert_true(uid >= 10000);
+  snprintf(want, sizeof(want), "u0_a%ld_cache", uid - 10000);
+  group_of("/data/data/org.telegram.messenger", "cache", group, sizeof(group));
+  assert_string_equal(group, want);
+  group_of("/data/data/org.telegram.messenger", "code_cache", group, sizeof(group));
+  assert_string_equal(group, want);
+  group_of("/data/data/org.telegram.messenger/cache", "thumbs.bin", group, sizeof(group));
+  assert_string_equal(group, want);
+  snprintf(want, sizeof(want), "u0_a%ld", uid - 10000);
+  group_of("/data/data/org.telegram.messenger/files", "cache4.db", group, sizeof(group));
+  assert_string_equal(group, want);
+}
+
 static void
 on_backup_never(void *ud, int status, const struct df_backup_result *r)
 {
@@ -449,6 +617,7 @@ main(void)
     cmocka_unit_test(test_accounts_parse),
     cmocka_unit_test(test_round_trip),
     cmocka_unit_test(test_cancel_leaves_nothing),
+    cmocka_unit_test(test_rooted_split_app_and_cache_group),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
