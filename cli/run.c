@@ -375,9 +375,21 @@ df_cli_run_backup(void *ud, const struct df_backup_request *req, df_backup_done_
   if (rc != 0) return rc;
   localtime_r(&now, &tm);
   strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-  snprintf(path, sizeof(path), "%s/%s-%s.tar", dir, one->serial, stamp);
-  for (char *p = path + strlen(dir) + 1; *p; p++)
-    if (*p == '/' || *p == ':') *p = '_';
+  /* Two runs on one phone within a second (a rerun, run --all twice) get
+   * -2, -3, ...: a backup is never overwritten, and one under way (its
+   * .partial) is left alone. */
+  for (int n = 1; n <= 100; n++) {
+    char partial[1500];
+    struct stat st;
+    if (n == 1)
+      snprintf(path, sizeof(path), "%s/%s-%s.tar", dir, one->serial, stamp);
+    else
+      snprintf(path, sizeof(path), "%s/%s-%s-%d.tar", dir, one->serial, stamp, n);
+    for (char *p = path + strlen(dir) + 1; *p; p++)
+      if (*p == '/' || *p == ':') *p = '_';
+    snprintf(partial, sizeof(partial), "%s.partial", path);
+    if (stat(path, &st) != 0 && stat(partial, &st) != 0) break;
+  }
   one->backup_done = done;
   one->backup_ctx = done_ctx;
   df_progress_start(&one->backup_progress, "backup", 0);
@@ -634,6 +646,7 @@ df_cli_run_start_one(struct df_cli_run_one *one)
     .neps = run->s.neps,
     .usb = run->s.usb,
     .keys = &run->s.keys,
+    .owners = &run->s.owners,
     .devices_dir = df_cli_devices_dir(),
     .model_id = run->model,
   };

@@ -328,7 +328,7 @@ df_cli_session_wait_for(struct df_cli_session *s, unsigned modes, unsigned timeo
                             df_cli_on_wait, &w);
   else
     rc = df_device_wait(&s->loop, s->eps, s->neps, &s->keys, serial, modes, timeout_ms,
-                        df_cli_on_wait, &w);
+                        &s->owners, df_cli_on_wait, &w);
   if (rc != DF_OK) return rc;
   df_cli_session_run_until(s, &w.done);
   s->dev = w.dev;

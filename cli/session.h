@@ -23,6 +23,7 @@ struct df_cli_session {
   bool keys_loaded;
   struct df_endpoint eps[DF_DEVICE_FIND_MAX];
   int neps;
+  struct df_endpoint_owners owners; /* which phone answered where: the waits' */
   struct df_usb *usb;
   struct df_device *dev;
 };

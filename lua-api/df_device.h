@@ -18,6 +18,7 @@
 
 #include "plugins/adb/adb_sync.h"
 #include "plugins/device.h"
+#include "plugins/device_find.h"
 
 #define DF_LUA_DEVICE_MT "df.Device"
 #define DF_LUA_DEVICE_MAX_ALLOWED 16
@@ -30,6 +31,9 @@ struct df_lua_device_env {
   int neps;
   struct df_usb *usb; /* with neps 0: the run's USB context (wait_for over USB) */
   const struct df_adb_keys *keys;
+  /* which phone answered where, shared by the run's waits (see
+   * plugins/device_find.h), or NULL */
+  struct df_endpoint_owners *owners;
   const char *devices_dir; /* devices/ for df.model and df.instruct */
   const char *workdir;     /* the run's work folder (ctx.workdir) */
   /* the model the user named (--model, a device-file id) or NULL: what

@@ -155,7 +155,7 @@ df_wait_start(lua_State *L, struct df_lua_device *d, const char *what, unsigned 
                             timeout_s * 1000u, df_wait_done, op);
   else
     rc = df_device_wait(d->env.loop, d->env.eps, d->env.neps, d->env.keys, d->serial, modes,
-                        timeout_s * 1000u, df_wait_done, op);
+                        timeout_s * 1000u, d->env.owners, df_wait_done, op);
   if (rc != 0) {
     d->busy = false;
     free(op);

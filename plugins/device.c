@@ -665,6 +665,15 @@ df_probe_arm(struct df_probe *p, unsigned timeout_ms)
   uv_timer_start(&p->timer, df_probe_on_timeout, timeout_ms, timeout_ms);
 }
 
+void
+df_endpoint_stand_in_serial(const struct df_endpoint *ep, char *out, size_t outlen)
+{
+  if (ep->scheme[0] != '\0')
+    df_endpoint_format(ep, out, outlen);
+  else
+    snprintf(out, outlen, "%s:%d", ep->host, ep->port);
+}
+
 int
 df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
                 const struct df_adb_keys *keys, unsigned timeout_ms,
@@ -674,10 +683,7 @@ df_device_probe(struct df_loop *loop, const struct df_endpoint *ep,
   struct df_probe *p;
   int rc;
 
-  if (ep->scheme[0] != '\0')
-    df_endpoint_format(ep, serial, sizeof(serial));
-  else
-    snprintf(serial, sizeof(serial), "%s:%d", ep->host, ep->port);
+  df_endpoint_stand_in_serial(ep, serial, sizeof(serial));
   p = df_probe_new(loop, ep, serial, keys, cb, userdata);
   if (p == NULL) return DF_ENOMEM;
   p->trying_fastboot = ep->kind == DF_ENDPOINT_FASTBOOT;

@@ -62,6 +62,12 @@ df_endpoint_parse(const char *text, struct df_endpoint *ep);
 void
 df_endpoint_format(const struct df_endpoint *ep, char *out, size_t outlen);
 
+/* The serial a device found at ep has until the phone tells its own (and
+ * keeps when it cannot: a phone still starting whose getprop fails):
+ * "HOST:PORT", or the formatted endpoint of a plugin transport. */
+void
+df_endpoint_stand_in_serial(const struct df_endpoint *ep, char *out, size_t outlen);
+
 /* Transports added by plugins (lua-api/droidfix_plugin.h). open runs on a
  * worker thread of the loop's thread pool (uv_queue_work) and returns a
  * connected stream socket, which the probe then owns, or a negative errno

@@ -13,6 +13,7 @@
 struct df_find {
   struct df_device_list *list;
   int pending;
+  struct df_endpoint_owners *owners; /* noted as phones answer, or NULL */
   df_device_find_cb cb;
   void *userdata;
 };
@@ -40,6 +41,45 @@ df_find_add(struct df_device_list *list, struct df_device *dev)
   list->devices[list->count++] = dev;
 }
 
+static bool
+df_endpoint_same(const struct df_endpoint *a, const struct df_endpoint *b)
+{
+  return a->kind == b->kind && a->port == b->port && strcmp(a->host, b->host) == 0 &&
+         strcmp(a->scheme, b->scheme) == 0;
+}
+
+/* The owners' entry for ep, or NULL. */
+static const char *
+df_owner_of(const struct df_endpoint_owners *o, const struct df_endpoint *ep)
+{
+  for (int i = 0; i < o->count; i++)
+    if (df_endpoint_same(&o->at[i].ep, ep)) return o->at[i].serial;
+  return NULL;
+}
+
+/* Notes who answered at ep, unless the answer names no phone: an
+ * unauthorized or offline phone, or one still starting whose getprop
+ * failed, has the stand-in serial HOST:PORT (and the owner noted before
+ * stays). */
+static void
+df_owner_note(struct df_endpoint_owners *o, const struct df_endpoint *ep,
+              const struct df_device *dev)
+{
+  char stand_in[272];
+  int i = 0;
+
+  if (dev->mode == DF_DEVICE_UNAUTHORIZED || dev->mode == DF_DEVICE_OFFLINE) return;
+  df_endpoint_stand_in_serial(ep, stand_in, sizeof(stand_in));
+  if (strcmp(dev->serial, stand_in) == 0) return;
+
+  while (i < o->count && !df_endpoint_same(&o->at[i].ep, ep)) i++;
+  if (i == o->count) {
+    if (o->count == DF_DEVICE_FIND_MAX) return; /* full: that endpoint stays probed */
+    o->at[o->count++].ep = *ep;
+  }
+  snprintf(o->at[i].serial, sizeof(o->at[i].serial), "%s", dev->serial);
+}
+
 static void
 df_find_on_probe(void *userdata, int status, struct df_device *dev)
 {
@@ -48,6 +88,7 @@ df_find_on_probe(void *userdata, int status, struct df_device *dev)
   struct df_device_list *list = find->list;
 
   if (status == DF_OK) {
+    if (find->owners != NULL) df_owner_note(find->owners, &fp->ep, dev);
     df_find_add(list, dev);
   } else if (list->failed_count < DF_DEVICE_FIND_MAX) {
     list->failed[list->failed_count] = fp->ep;
@@ -60,10 +101,10 @@ df_find_on_probe(void *userdata, int status, struct df_device *dev)
   }
 }
 
-int
-df_device_find(struct df_loop *loop, const struct df_endpoint *eps, int neps,
-               const struct df_adb_keys *keys, unsigned timeout_ms,
-               df_device_find_cb cb, void *userdata)
+static int
+df_device_find_noting(struct df_loop *loop, const struct df_endpoint *eps, int neps,
+                      const struct df_adb_keys *keys, unsigned timeout_ms,
+                      struct df_endpoint_owners *owners, df_device_find_cb cb, void *userdata)
 {
   struct df_find *find;
 
@@ -75,6 +116,7 @@ df_device_find(struct df_loop *loop, const struct df_endpoint *eps, int neps,
     free(find);
     return DF_ENOMEM;
   }
+  find->owners = owners;
   find->cb = cb;
   find->userdata = userdata;
   find->pending = neps + 1; /* held until every probe has started */
@@ -100,6 +142,14 @@ df_device_find(struct df_loop *loop, const struct df_endpoint *eps, int neps,
     free(find);
   }
   return DF_OK;
+}
+
+int
+df_device_find(struct df_loop *loop, const struct df_endpoint *eps, int neps,
+               const struct df_adb_keys *keys, unsigned timeout_ms,
+               df_device_find_cb cb, void *userdata)
+{
+  return df_device_find_noting(loop, eps, neps, keys, timeout_ms, NULL, cb, userdata);
 }
 
 void
@@ -134,6 +184,8 @@ struct df_wait {
   uint64_t deadline;
   unsigned interval_ms;
   uv_timer_t timer;
+  struct df_endpoint_owners *owners; /* or NULL */
+  unsigned rounds;
   df_device_wait_cb cb;
   void *userdata;
   bool done;
@@ -177,7 +229,20 @@ static void
 df_wait_round(uv_timer_t *timer)
 {
   struct df_wait *w = timer->data;
-  int rc = df_device_find(w->loop, w->eps, w->neps, w->keys, 2000, df_wait_on_list, w);
+  struct df_endpoint eps[DF_DEVICE_FIND_MAX];
+  bool sweep = w->owners == NULL || w->rounds++ % DF_DEVICE_WAIT_SWEEP == DF_DEVICE_WAIT_SWEEP - 1;
+  int n = 0, rc;
+
+  /* Where another phone answered last, this one is not (until a sweep). */
+  for (int i = 0; i < w->neps; i++) {
+    const char *owner = sweep ? NULL : df_owner_of(w->owners, &w->eps[i]);
+    if (owner == NULL || strcmp(owner, w->serial) == 0) eps[n++] = w->eps[i];
+  }
+  if (n == 0) {
+    memcpy(eps, w->eps, sizeof(*eps) * (size_t)w->neps);
+    n = w->neps;
+  }
+  rc = df_device_find_noting(w->loop, eps, n, w->keys, 2000, w->owners, df_wait_on_list, w);
 
   if (rc != DF_OK) {
     w->done = true;
@@ -189,7 +254,8 @@ df_wait_round(uv_timer_t *timer)
 int
 df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
                const struct df_adb_keys *keys, const char *serial, unsigned modes,
-               unsigned timeout_ms, df_device_wait_cb cb, void *userdata)
+               unsigned timeout_ms, struct df_endpoint_owners *owners, df_device_wait_cb cb,
+               void *userdata)
 {
   struct df_wait *w;
 
@@ -202,6 +268,7 @@ df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
   w->keys = keys;
   snprintf(w->serial, sizeof(w->serial), "%s", serial);
   w->modes = modes;
+  w->owners = owners;
   w->interval_ms = 250;
   w->deadline = uv_now(&loop->uv) + timeout_ms;
   w->cb = cb;

@@ -38,15 +38,36 @@ df_device_list_free(struct df_device_list *list);
 struct df_device *
 df_device_list_take(struct df_device_list *list, int index);
 
+/* Which phone answered last at each endpoint (by serial). A run that
+ * waits for several phones at once (run --all) keeps one for all its
+ * waits: a wait then leaves out the endpoints where another phone answered,
+ * except in every DF_DEVICE_WAIT_SWEEP-th round, which probes them all (an
+ * endpoint may have changed hands). Without it, 16 phones each waiting out
+ * a reboot signed in to the 15 others every 250 ms (ADB's RSA signature per
+ * connection): measured, 1045 signatures in a 16-phone repair round where
+ * 64 are needed. Zero it to start; it belongs to the loop's thread. */
+#define DF_DEVICE_WAIT_SWEEP 8
+
+struct df_endpoint_owners {
+  int count;
+  struct {
+    struct df_endpoint ep;
+    char serial[272];
+  } at[DF_DEVICE_FIND_MAX];
+};
+
 /* Waits until the phone with this serial answers on one of the endpoints
  * in one of the modes in `modes` (a bit per enum df_device_mode), probing
- * every interval_ms; status DF_ETIMEDOUT after timeout_ms. */
+ * every interval_ms; status DF_ETIMEDOUT after timeout_ms. owners may be
+ * NULL (every endpoint every round); else it must outlive the wait, which
+ * reads and updates it. */
 typedef void (*df_device_wait_cb)(void *userdata, int status, struct df_device *dev);
 
 int
 df_device_wait(struct df_loop *loop, const struct df_endpoint *eps, int neps,
                const struct df_adb_keys *keys, const char *serial, unsigned modes,
-               unsigned timeout_ms, df_device_wait_cb cb, void *userdata);
+               unsigned timeout_ms, struct df_endpoint_owners *owners, df_device_wait_cb cb,
+               void *userdata);
 
 #define DF_DEVICE_MODE_BIT(m) (1u << (m))
 
