@@ -214,7 +214,7 @@ return {
         end
         local gone = ctx.params.apps and missing_apps(ctx) or {}
         if #gone > 0 then
-          -- Split APKs and failed installs: said, not hidden; files are back.
+          -- Failed installs: said, not hidden; files are back.
           df.say("Apps of the backup still not installed: " .. table.concat(gone, ", "))
         end
         return true
