@@ -738,27 +738,23 @@ df_runner_backup_words(const char *path, const char *holds, const char *not_cove
   fprintf(f, "the backup at %s", path);
   if (holds != NULL && holds[0] != '\0') fprintf(f, " holds %s", holds);
   if (napps + naccounts + nothers > 0) {
-    struct df_runner_words_list l;
+    /* each kind: its lines, and the words before one, a few, many */
+    const struct {
+      struct df_runner_words_list l;
+      const char *one, *few, *many, *kind;
+    } kinds[] = {
+      {{apps, napps}, "the data of ", "the data of ", "the data of ", "apps"},
+      {{accounts, naccounts}, "the account ", "the accounts ", "", "accounts"},
+      {{others, nothers}, "also ", "also ", "also ", "other entries"},
+    };
     const char *sep = "";
     fprintf(f, "; it does NOT hold: ");
-    if (napps > 0) {
-      l.items = apps;
-      l.n = napps;
-      df_runner_words_list(f, "the data of ", "the data of ", "the data of ", "apps", &l, &cut);
-      sep = "; ";
-    }
-    if (naccounts > 0) {
-      l.items = accounts;
-      l.n = naccounts;
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+      if (kinds[k].l.n == 0) continue;
       fprintf(f, "%s", sep);
-      df_runner_words_list(f, "the account ", "the accounts ", "", "accounts", &l, &cut);
+      df_runner_words_list(f, kinds[k].one, kinds[k].few, kinds[k].many, kinds[k].kind,
+                           &kinds[k].l, &cut);
       sep = "; ";
-    }
-    if (nothers > 0) {
-      l.items = others;
-      l.n = nothers;
-      fprintf(f, "%s", sep);
-      df_runner_words_list(f, "also ", "also ", "also ", "other entries", &l, &cut);
     }
     if (!rooted && napps + naccounts > 0)
       fprintf(f, " (no root: ADB cannot read apps' data or the accounts without it)");

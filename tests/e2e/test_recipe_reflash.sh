@@ -34,39 +34,13 @@ GOOD=$(rom good)
 GOOD2=$(rom good2) # other random images: what the repair writes is told apart
 # What the phone must hold after a flash: the images as they are in the
 # ROM, super unsparsed by simg2img.
-expect() { # expect NAME TGZ: unpacks into $WORK/expect-NAME
-  mkdir -p "$WORK/expect-$1"
-  tar -C "$WORK/expect-$1" -xzf "$2"
-  simg2img "$WORK/expect-$1"/*/images/super.img "$WORK/expect-$1/super.raw"
-}
-expect good "$GOOD"
-expect good2 "$GOOD2"
+source "$DF_SOURCE_DIR/tests/lib/rom_expect.sh"
+rom_expect good "$GOOD" || bad "unpacking the good ROM"
+rom_expect good2 "$GOOD2" || bad "unpacking the second good ROM"
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 # holds_rom NAME: every partition the ROM writes holds its image (both slots
 # of the _ab ones; super unsparsed).
-holds_rom() {
-  local img
-  img=$(echo "$WORK/expect-$1"/*/images)
-  {
-    for p in boot recovery vendor_boot dtbo vbmeta vbmeta_system; do
-      echo "${p}_a $(sha "$img/$p.img")"
-      echo "${p}_b $(sha "$img/$p.img")"
-    done
-    for p in metadata misc; do echo "$p $(sha "$img/$p.img")"; done
-    echo "super $(sha "$WORK/expect-$1/super.raw")"
-  } >"$WORK/expect-$1.sha"
-  status | python3 -c '
-import json, sys
-d = json.load(sys.stdin)["partitions"]
-bad = 0
-for line in open(sys.argv[1]):
-    name, want = line.split()
-    got = d.get(name, {}).get("sha256", "")
-    if got != want:
-        print(name, "holds", got or "nothing", "not", want)
-        bad = 1
-sys.exit(bad)' "$WORK/expect-$1.sha"
-}
+holds_rom() { rom_held "$1" "$WORK/phone"; }
 # in_pieces NAME: the run's log says vendor_boot (raw, 1.5 MiB) and super
 # (sparse, ~2 MiB) each took more than one 1 MiB download.
 in_pieces() {

@@ -30,27 +30,11 @@ part_sha() { status | grep -o "\"$1\": {[^}]*}" | grep -o '"sha256": "[0-9a-f]*"
 mkdir -p "$WORK/roms"
 "$MAKE_ROM" "$WORK/roms" good 2 >"$WORK/rom.path" || bad "make-rom.sh good"
 ROM=$(cat "$WORK/rom.path")
-mkdir -p "$WORK/expect"
-tar -C "$WORK/expect" -xzf "$ROM"
-IMG=$(echo "$WORK/expect"/*/images)
-simg2img "$IMG/super.img" "$WORK/expect/super.raw"
 # What the phone must hold after the repair (flash_all_except_storage).
-{
-  for p in boot recovery vendor_boot dtbo vbmeta vbmeta_system; do
-    echo "${p}_a $(sha "$IMG/$p.img")"
-    echo "${p}_b $(sha "$IMG/$p.img")"
-  done
-  for p in metadata misc; do echo "$p $(sha "$IMG/$p.img")"; done
-  echo "super $(sha "$WORK/expect/super.raw")"
-} >"$WORK/expect.sha"
+source "$DF_SOURCE_DIR/tests/lib/rom_expect.sh"
+rom_expect rom "$ROM" || bad "unpacking the ROM"
 # holds_rom: prints the partitions that do not hold the ROM's image.
-holds_rom() {
-  local wrong="" name want
-  while read -r name want; do
-    [ "$(part_sha "$name")" = "$want" ] || wrong+=" $name"
-  done <"$WORK/expect.sha"
-  [ -z "$wrong" ] || { echo "$wrong"; return 1; }
-}
+holds_rom() { rom_held rom "$WORK/phone"; }
 
 cp -r "$DF_SOURCE_DIR/devices" "$WORK/devices"
 sed -i 's/max_download_size = 256 \* 1024 \* 1024,/max_download_size = 1024 * 1024,/' \

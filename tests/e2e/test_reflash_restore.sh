@@ -31,32 +31,11 @@ show() {
 }
 
 # ---- the ROM, and what the phone must hold after it (super unsparsed)
-mkdir -p "$WORK/roms" "$WORK/expect"
+mkdir -p "$WORK/roms"
 GOOD=$("$MAKE_ROM" "$WORK/roms" good 2) || bad "make-rom.sh good"
-tar -C "$WORK/expect" -xzf "$GOOD"
-IMG=$(echo "$WORK/expect"/*/images)
-simg2img "$IMG/super.img" "$WORK/expect/super.raw"
-holds_rom() {
-  {
-    for p in boot recovery vendor_boot dtbo vbmeta vbmeta_system; do
-      echo "${p}_a $(sha "$IMG/$p.img")"
-      echo "${p}_b $(sha "$IMG/$p.img")"
-    done
-    for p in metadata misc; do echo "$p $(sha "$IMG/$p.img")"; done
-    echo "super $(sha "$WORK/expect/super.raw")"
-  } >"$WORK/expect.sha"
-  "$SIM" status --state-dir "$WORK/phone" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)["partitions"]
-bad = 0
-for line in open(sys.argv[1]):
-    name, want = line.split()
-    got = d.get(name, {}).get("sha256", "")
-    if got != want:
-        print(name, "holds", got or "nothing", "not", want)
-        bad = 1
-sys.exit(bad)' "$WORK/expect.sha"
-}
+source "$DF_SOURCE_DIR/tests/lib/rom_expect.sh"
+rom_expect good "$GOOD" || bad "unpacking the ROM"
+holds_rom() { rom_held good "$WORK/phone"; }
 
 # ---- the phone: rooted, so its bootloader is unlocked (Magisk needs that).
 # The sim has no flag for a phone that comes unlocked, and `fastboot

@@ -137,19 +137,21 @@ df_sim_app_cache_gid(int uid)
   return (uint32_t)uid;
 }
 
-/* Every node under a cache folder: group gid; folders also mode 02771
- * (prepare_app_cache_dir's fts walk: chmod on directories, lchown -1:gid
- * on everything). */
+/* Calls visit on the node at canon (host: its file) and, for a folder,
+ * on everything under it, depth first. A node that is not on the host is
+ * not visited. */
+typedef void (*df_sim_tree_visit_fn)(struct df_sim_phone *phone, const char *canon,
+                                     const struct stat *st, void *arg);
+
 static void
-regroup_host_tree(struct df_sim_phone *phone, const char *canon, const char *host, uint32_t gid)
+walk_host_tree(struct df_sim_phone *phone, const char *canon, const char *host,
+               df_sim_tree_visit_fn visit, void *arg)
 {
   struct stat st;
   if (lstat(host, &st) < 0) {
     return;
   }
-  uint32_t u, g, p;
-  df_sim_vfs_meta_get(phone, canon, &u, &g, &p);
-  df_sim_vfs_meta_set(phone, canon, u, gid, S_ISDIR(st.st_mode) ? CACHE_DIR_MODE : p);
+  visit(phone, canon, &st, arg);
   if (!S_ISDIR(st.st_mode)) {
     return;
   }
@@ -163,11 +165,22 @@ regroup_host_tree(struct df_sim_phone *phone, const char *canon, const char *hos
       continue;
     }
     char cc[PATH_MAX], hc[PATH_MAX];
-    snprintf(cc, sizeof(cc), "%s/%s", canon, e->d_name);
+    snprintf(cc, sizeof(cc), "%s/%s", strcmp(canon, "/") == 0 ? "" : canon, e->d_name);
     snprintf(hc, sizeof(hc), "%s/%s", host, e->d_name);
-    regroup_host_tree(phone, cc, hc, gid);
+    walk_host_tree(phone, cc, hc, visit, arg);
   }
   closedir(d);
+}
+
+/* Every node under a cache folder: group gid; folders also mode 02771
+ * (prepare_app_cache_dir's fts walk: chmod on directories, lchown -1:gid
+ * on everything). */
+static void
+regroup_node(struct df_sim_phone *phone, const char *canon, const struct stat *st, void *arg)
+{
+  uint32_t gid = *(const uint32_t *)arg, u, g, p;
+  df_sim_vfs_meta_get(phone, canon, &u, &g, &p);
+  df_sim_vfs_meta_set(phone, canon, u, gid, S_ISDIR(st->st_mode) ? CACHE_DIR_MODE : p);
 }
 
 void
@@ -197,7 +210,7 @@ df_sim_appdata_prepare(struct df_sim_phone *phone, const struct df_sim_package *
       continue;
     }
     df_sim_vfs_host(phone, canon, host, sizeof(host));
-    regroup_host_tree(phone, canon, host, gid);
+    walk_host_tree(phone, canon, host, regroup_node, &gid);
   }
 }
 
@@ -345,32 +358,19 @@ df_sim_appdata_boot(struct df_sim_phone *phone)
 
 /* ---- chown -R ---- */
 
+struct chown_to {
+  uint32_t uid, gid;
+  bool set_uid, set_gid;
+};
+
 static void
-chown_host_tree(struct df_sim_phone *phone, const char *canon, const char *host, uint32_t uid,
-                uint32_t gid, bool set_uid, bool set_gid)
+chown_node(struct df_sim_phone *phone, const char *canon, const struct stat *st, void *arg)
 {
+  const struct chown_to *to = arg;
   uint32_t u, g, p;
+  (void)st;
   df_sim_vfs_meta_get(phone, canon, &u, &g, &p);
-  df_sim_vfs_meta_set(phone, canon, set_uid ? uid : u, set_gid ? gid : g, p);
-  struct stat st;
-  if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode)) {
-    return;
-  }
-  DIR *d = opendir(host);
-  if (d == NULL) {
-    return;
-  }
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-      continue;
-    }
-    char cc[PATH_MAX], hc[PATH_MAX];
-    snprintf(cc, sizeof(cc), "%s/%s", strcmp(canon, "/") == 0 ? "" : canon, e->d_name);
-    snprintf(hc, sizeof(hc), "%s/%s", host, e->d_name);
-    chown_host_tree(phone, cc, hc, uid, gid, set_uid, set_gid);
-  }
-  closedir(d);
+  df_sim_vfs_meta_set(phone, canon, to->set_uid ? to->uid : u, to->set_gid ? to->gid : g, p);
 }
 
 void
@@ -379,5 +379,6 @@ df_sim_vfs_chown_tree(struct df_sim_phone *phone, const char *canon, uint32_t ui
 {
   char host[PATH_MAX];
   df_sim_vfs_host(phone, canon, host, sizeof(host));
-  chown_host_tree(phone, canon, host, uid, gid, set_uid, set_gid);
+  struct chown_to to = {uid, gid, set_uid, set_gid};
+  walk_host_tree(phone, canon, host, chown_node, &to);
 }
