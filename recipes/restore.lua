@@ -74,6 +74,28 @@ local function not_in_backup(ctx)
     .. " (it was taken without root): they cannot be restored"
 end
 
+-- What of the backup only goes back with root (apps' data, the accounts)
+-- when the phone gives no root now, in words; nil when nothing is lost that
+-- way. A reflash puts a stock boot image over Magisk's, so a phone rooted
+-- at backup time often is not at restore time; and the restore leaves apps
+-- that are installed alone, so a later restore with root would not put
+-- their data back either: root first.
+local function needs_root(ctx)
+  local r = ctx.device:shell("su -c id")
+  if r ~= nil and r.exit == 0 and r.stdout:find("uid=0(", 1, true) then return nil end
+  local text = df.archive.read_text(ctx.params.archive, "meta/apps.txt", 1048576) or ""
+  local with_data = {}
+  for name in text:gmatch("([%w%._]+) apks=%d+ data=yes") do with_data[#with_data + 1] = name end
+  local _, _, code = df.archive.read_text(ctx.params.archive, "accounts/accounts.tar", 1)
+  local accounts = code == "ETOOBIG"
+  if #with_data == 0 and not accounts then return nil end
+  return string.format("this backup holds %s%s, which go back only with root, and the phone gives "
+    .. "no root now (a reflash replaces a rooted boot image): root it again first, else the apps "
+    .. "come back without their data and a later restore leaves installed apps as they are",
+    #with_data > 0 and string.format("the data of %d apps (%s)", #with_data, table.concat(with_data, ", ")) or "",
+    accounts and ((#with_data > 0 and " and " or "") .. "the accounts") or "")
+end
+
 -- Apps in the backup (apps/PKG/...) that the phone does not have now.
 local function missing_apps(ctx)
   local text = df.archive.read_text(ctx.params.archive, "meta/apps.txt", 1048576)
@@ -136,6 +158,8 @@ return {
         end
         local gap = not_in_backup(ctx)
         if gap then df.say("Before restoring: " .. gap .. ".") end
+        local root = ctx.params.apps and needs_root(ctx)
+        if root then df.say("Before restoring: " .. root .. ".") end
         return false
       end,
       fix = function() return nil end,
@@ -159,6 +183,8 @@ return {
         end
         local gap = not_in_backup(ctx)
         if gap then parts[#parts + 1] = gap end
+        local root = ctx.params.apps and needs_root(ctx)
+        if root then parts[#parts + 1] = root end
         return true, table.concat(parts, "; ")
       end,
       fix = function(ctx)

@@ -103,8 +103,24 @@ expect wipe "the photo is gone" "$(photo)" ""
 expect wipe "phone in system mode" "$(sim_status "$WORK/phone" mode)" system
 expect wipe "no faults" "$(sim_status "$WORK/phone" faults)" ""
 check "wipe: every partition flash_all writes holds the ROM's image (super unsparsed)" holds_rom
+# Root (Magisk) was in the boot image flash_all replaced with the ROM's:
+# su is gone, and restore.lua says so before writing anything (a dry run
+# runs the checks only).
+expect wipe "root is gone with the stock boot image" "$(phone_sh "su -c id" | grep -c '^uid=0(root)')" 0
+if [ -f "$ARCHIVE" ]; then
+  "$DROIDFIX" run "$DF_SOURCE_DIR/recipes/restore.lua" --connect "$SIM_ADB" --dry-run \
+    --param "archive=$ARCHIVE" >"$WORK/dry.out" 2>"$WORK/dry.err"
+  check "dry run: restore.lua says the apps' data and accounts need root, to root again first" \
+    grep -q "the data of 4 apps .* and the accounts, which go back only with root.*root it again first" \
+    "$WORK/dry.out" "$WORK/dry.err"
+fi
 
-# ---- restore.lua with the run's archive: everything back
+# ---- the person roots the phone again (flashes a Magisk-patched boot
+# image; for the sim: serve --rooted), then restore.lua with the run's
+# archive: everything back
+sim_stop "$SIM_PID"
+sim_start phone "${SIM_ARGS[@]}" || { bad "droidfix-sim restarts rooted"; finish; }
+expect rs "root answers again" "$(phone_sh "su -c id" | grep -c '^uid=0(root)')" 1
 RUN_RC=none
 if [ -f "$ARCHIVE" ]; then
   run_recipe phone restore --yes --param "archive=$ARCHIVE"

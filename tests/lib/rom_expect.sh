@@ -17,7 +17,7 @@ rom_expect() {
   img=$(echo "$dir"/*/images)
   simg2img "$img/super.img" "$dir/super.raw" || return 1
   {
-    for p in boot recovery vendor_boot dtbo vbmeta vbmeta_system; do
+    for p in boot init_boot recovery vendor_boot dtbo vbmeta vbmeta_system; do
       echo "${p}_a $(rom_sha "$img/$p.img")"
       echo "${p}_b $(rom_sha "$img/$p.img")"
     done

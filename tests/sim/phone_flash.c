@@ -140,6 +140,19 @@ df_sim_phone_partition_written(struct df_sim_phone *phone, const char *full_name
   if (strcmp(p->name, "userdata") == 0) {
     df_sim_phone_wipe_userdata(phone);
   }
+  /* Root (Magisk) lives in the image it patched: init_boot where the phone
+   * has one, else boot. Writing that partition of the slot the phone runs
+   * puts a stock image there (a ROM's flash_all does), so su is gone until
+   * the person roots it again (`serve --rooted` stands for flashing a
+   * patched image). */
+  const char *root_part = model_part(phone, "init_boot") != NULL ? "init_boot" : "boot";
+  if (phone->rooted && strcmp(p->name, root_part) == 0 &&
+      (!p->has_slot || strcmp(slot, df_sim_phone_current_slot(phone)) == 0)) {
+    phone->rooted = false;
+    phone->adbd_root = false;
+    df_log_info("droidfix-sim %s: %s written: the phone has no root now (Magisk was in the old "
+                "image)", phone->serial, full_name);
+  }
   df_sim_phone_changed(phone);
   return 0;
 }
