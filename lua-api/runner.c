@@ -74,8 +74,12 @@ df_runner_step(struct df_runner *r)
   return r->cur < r->report.nsteps ? &r->report.steps[r->cur] : NULL;
 }
 
+/* An event about the current step (none while idle or done); backup, when
+ * not NULL, is the step whose backup the event carries (--json lists what
+ * it lacks). */
 static void
-df_runner_emit(struct df_runner *r, enum df_run_event_type type, const char *message)
+df_runner_emit_about(struct df_runner *r, enum df_run_event_type type, const char *message,
+                     const struct df_step_report *backup)
 {
   struct df_run_event ev;
   struct df_step_report *s = df_runner_step(r);
@@ -93,7 +97,14 @@ df_runner_emit(struct df_runner *r, enum df_run_event_type type, const char *mes
     ev.outcome = s->outcome;
   }
   ev.status = r->report.status;
+  ev.backup = backup;
   r->cbs.event(r->ud, &ev);
+}
+
+static void
+df_runner_emit(struct df_runner *r, enum df_run_event_type type, const char *message)
+{
+  df_runner_emit_about(r, type, message, NULL);
 }
 
 static char *
@@ -1051,20 +1062,9 @@ df_runner_stake(const struct df_step_report *s)
 static void
 df_runner_emit_confirmation(struct df_runner *r, const char *text)
 {
-  struct df_run_event ev;
   struct df_step_report *s = df_runner_step(r);
 
-  if (r->cbs.event == NULL) return;
-  memset(&ev, 0, sizeof(ev));
-  ev.type = DF_RUN_EVENT_WAITING;
-  ev.recipe_id = r->report.recipe_id;
-  ev.step_id = s->id;
-  ev.message = text;
-  ev.found = s->found;
-  ev.outcome = s->outcome;
-  ev.status = r->report.status;
-  ev.backup = s->backup_path != NULL ? s : NULL;
-  r->cbs.event(r->ud, &ev);
+  df_runner_emit_about(r, DF_RUN_EVENT_WAITING, text, s->backup_path != NULL ? s : NULL);
 }
 
 static void

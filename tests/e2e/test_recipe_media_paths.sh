@@ -95,20 +95,8 @@ fi
 # ---- a system fault: the factory reset, backup first, then restore ----
 if start sys --fault media-process-crash:system; then
   SD_BEFORE=$(sdcard_digest sys)
-  # The person in recovery: picks "Wipe data" once droidfix has asked for
-  # it (a hand quicker than that could reboot the phone out of recovery
-  # before droidfix saw it there, which no person does).
-  (
-    for _ in $(seq 1800); do
-      if grep -q "choose 'Wipe data'" "$WORK/sys.json" 2>/dev/null &&
-        [ "$(sim_status "$WORK/sys" mode 2>/dev/null)" = recovery ]; then
-        "$SIM" press --state-dir "$WORK/sys" wipe-data >/dev/null 2>&1
-        exit 0
-      fi
-      sleep 0.1
-    done
-  ) &
-  HAND=$!
+  # The person in recovery picks "Wipe data" when asked.
+  wipe_hand sys
   run_recipe sys media-process-crash --yes
   kill "$HAND" 2>/dev/null
   wait "$HAND" 2>/dev/null

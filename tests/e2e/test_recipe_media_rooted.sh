@@ -28,19 +28,8 @@ if start rr --model xiaomi/redmi-k70 --rooted --fault media-process-crash:system
   expect rr "the fault is on" "$(sim_status "$WORK/rr" faults)" media-process-crash
   APPS_BEFORE=$(phone_sh "pm list packages -3" | tr -d '\r' | sort)
 
-  # The person in recovery: picks "Wipe data" once droidfix has asked for
-  # it and the phone is in recovery.
-  (
-    for _ in $(seq 1800); do
-      if grep -q "choose 'Wipe data'" "$WORK/rr.json" 2>/dev/null &&
-        [ "$(sim_status "$WORK/rr" mode 2>/dev/null)" = recovery ]; then
-        "$SIM" press --state-dir "$WORK/rr" wipe-data >/dev/null 2>&1
-        exit 0
-      fi
-      sleep 0.1
-    done
-  ) &
-  HAND=$!
+  # The person in recovery picks "Wipe data" when asked.
+  wipe_hand rr
   run_recipe rr media-process-crash --yes
   kill "$HAND" 2>/dev/null
   wait "$HAND" 2>/dev/null

@@ -79,6 +79,26 @@ run_recipe() {
   RUN_RC=$?
 }
 
+# wipe_hand NAME: in the background, the person in recovery picks "Wipe
+# data" once droidfix has asked for it (in $WORK/NAME.json) and the phone
+# is in recovery (a hand quicker than that could reboot the phone out of
+# recovery before droidfix saw it there, which no person does); gives up
+# after 3 minutes. Sets HAND (its pid: kill and wait it after the run).
+wipe_hand() {
+  local name=$1
+  (
+    for _ in $(seq 1800); do
+      if grep -q "choose 'Wipe data'" "$WORK/$name.json" 2>/dev/null &&
+        [ "$(sim_status "$WORK/$name" mode 2>/dev/null)" = recovery ]; then
+        "$SIM" press --state-dir "$WORK/$name" wipe-data >/dev/null 2>&1
+        exit 0
+      fi
+      sleep 0.1
+    done
+  ) &
+  HAND=$!
+}
+
 # cached_size NAME PKG FIELD: PKG's "data" or "cache" bytes as the phone's
 # `dumpsys diskstats` prints them now (the daily snapshot), or "none".
 cached_size() {

@@ -79,28 +79,6 @@ df_sim_jobscheduler_settle(struct df_sim_phone *phone)
   phone->diskstats_job_ok_boot = phone->boot_count;
 }
 
-/* UserHandle.parseUserArg: "all" -1, "current"/"cur" -2, else a number. */
-static bool
-parse_user(const char *s, int *user)
-{
-  if (strcmp(s, "all") == 0) {
-    *user = -1;
-    return true;
-  }
-  if (strcmp(s, "current") == 0 || strcmp(s, "cur") == 0) {
-    *user = -2;
-    return true;
-  }
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || errno != 0 || v < INT_MIN || v > INT_MAX) {
-    return false;
-  }
-  *user = (int)v;
-  return true;
-}
-
 /* Integer.parseInt. */
 static bool
 parse_int(const char *s, int *out)
@@ -114,6 +92,22 @@ parse_int(const char *s, int *out)
   *out = (int)v;
   return true;
 }
+
+/* UserHandle.parseUserArg: "all" -1, "current"/"cur" -2, else a number. */
+static bool
+parse_user(const char *s, int *user)
+{
+  if (strcmp(s, "all") == 0) {
+    *user = -1;
+    return true;
+  }
+  if (strcmp(s, "current") == 0 || strcmp(s, "cur") == 0) {
+    *user = -2;
+    return true;
+  }
+  return parse_int(s, user);
+}
+
 
 /* The uid of pkg for user (PackageManager.getPackageUid), or -1. */
 static int

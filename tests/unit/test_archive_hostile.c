@@ -22,6 +22,7 @@
 
 #include "core/archive.h"
 #include "core/error.h"
+#include "tests/unit/file_fixture.h"
 
 /* root/ holds target/ (where we extract), canary/ (next to it: must stay
  * empty) and the archives. */
@@ -46,18 +47,6 @@ struct w_entry {
 #define DIR_E(p) {K_DIR, p, NULL, 0, NULL, 0755}
 #define SYMLINK_E(p, l) {K_SYMLINK, p, NULL, 0, l, 0777}
 #define HARDLINK_E(p, l) {K_HARDLINK, p, NULL, 0, l, 0644}
-
-static int
-run(const char *fmt, ...)
-{
-  char cmd[1024];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  return system(cmd);
-}
 
 /* Writes an archive: pax (tar) unless zip. */
 static void
@@ -180,7 +169,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-  run("rm -rf '%s' '%s'", root, abs_victim);
+  fx_sh("rm -rf '%s' '%s'", root, abs_victim);
   return 0;
 }
 
@@ -278,7 +267,7 @@ test_good_archive_extracts(void **state)
   assert_true(strcmp(rep.bad_entry, "top") == 0 || strcmp(rep.bad_entry, "dot") == 0 ||
               strcmp(rep.bad_entry, "big.bin") == 0);
   check_nothing_outside();
-  run("rm -rf '%s'/*", target);
+  fx_sh("rm -rf '%s'/*", target);
   unlink(archive_path);
 }
 
@@ -357,7 +346,7 @@ test_replacing_a_symlink_does_not_follow_it(void **state)
   snprintf(p, sizeof(p), "%s/l", target);
   assert_int_equal(lstat(p, &st), 0);
   assert_true(S_ISREG(st.st_mode));
-  run("rm -rf '%s'/*", target);
+  fx_sh("rm -rf '%s'/*", target);
   unlink(archive_path);
 }
 
@@ -429,7 +418,7 @@ test_size_limits(void **state)
   write_archive(archive_path, true, many, 3);
   assert_int_equal(extract(NULL, &rep), 0);
   assert_int_equal(rep.bytes, 3 * (600u << 10));
-  run("rm -rf '%s'/*", target);
+  fx_sh("rm -rf '%s'/*", target);
   unlink(archive_path);
 }
 
