@@ -78,6 +78,8 @@ function M.recount(dev, timeout_s)
   if exit ~= 0 or not out:find("Running job", 1, true) then
     return false, "`" .. M.RUN .. "` answered: " .. parse.trim(err ~= "" and err or out)
   end
+  -- A wait of up to a minute: say what it is for.
+  df.step("Waiting for Android to count app sizes again (up to %d s)", timeout_s or 60)
   local deadline = df.host_time() + (timeout_s or 60)
   repeat
     df.sleep(500)
